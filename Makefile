@@ -1,0 +1,44 @@
+# WikiStream — developer entry points. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck unit bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $@ $(VENV)/.installed
+
+## run: set up and run the main job on the live Wikipedia stream
+run: $(VENV)/.installed
+	$(BIN)/wikistream run $(ARGS)
+
+## test: set up and run the whole suite (lint, types, tests)
+test: $(VENV)/.installed-dev lint typecheck unit
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: benchmarks; prints a table, writes bench/results/*.json
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench $(ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

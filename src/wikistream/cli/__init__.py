@@ -1,0 +1,1 @@
+"""The `wikistream` command line."""

@@ -1,0 +1,1 @@
+"""The durable event log between ingest and bronze: embedded SQLite by default, Kafka at scale."""

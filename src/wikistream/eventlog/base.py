@@ -1,0 +1,113 @@
+"""The :class:`EventLog` protocol: the durable, ordered log between ingest and bronze.
+
+Positions
+    Every record has a ``(topic, partition, offset)``. Offsets are integers, strictly increasing
+    within a partition, never reused (also after retention removed old records). The embedded
+    SQLite log has one partition (0); Kafka has several.
+
+A *position* is a mapping ``partition -> last offset already processed``. Reading "after" a
+position returns only records with a greater offset, so a consumer that stores the offset of the
+last record it processed resumes exactly after it (the same rule as SSE's Last-Event-ID). A
+partition missing from a position means "from the oldest record still retained".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+Position = Mapping[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A record to append: ``key`` routes it to a partition (Kafka) and is kept for consumers."""
+
+    value: bytes
+    key: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """A record read back from the log, with its position and append time (aware UTC)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    """Size of one topic: records retained, the oldest/newest offsets and append times."""
+
+    topic: str
+    records: int
+    first_offsets: Mapping[int, int]
+    last_offsets: Mapping[int, int]
+    oldest: datetime | None
+    newest: datetime | None
+    size_bytes: int | None
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    """A durable, ordered, multi-topic log with consumer groups and an atomic checkpoint."""
+
+    def append(
+        self,
+        batch: Mapping[str, Sequence[NewRecord]],
+        checkpoint: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Append records to topics and replace one named checkpoint, all or nothing.
+
+        Records of one topic keep their order (per partition for keyed Kafka records). When this
+        returns, the records and the checkpoint are durable: a crash right after loses neither.
+        When it raises, none of them were stored (Kafka: were committed), so the caller may
+        retry the same call. The checkpoint is a JSON-able mapping; ingest keeps its SSE resume id
+        and counters there so that they always match the appended records.
+        """
+        ...
+
+    def load_checkpoint(self, name: str) -> dict[str, Any] | None:
+        """Return the last checkpoint stored under ``name`` by :meth:`append`, or None."""
+        ...
+
+    def read(self, topic: str, after: Position, max_records: int) -> list[LogRecord]:
+        """Return up to ``max_records`` records with offsets after ``after``, oldest first.
+
+        Never blocks waiting for new records: an empty list means "nothing new now". Records of a
+        partition come in offset order. Raises :class:`~wikistream.errors.OffsetOutOfRangeError`
+        when records right after ``after`` were already removed by retention.
+        """
+        ...
+
+    def commit(self, group: str, topic: str, position: Position) -> None:
+        """Store ``position`` (last processed offset per partition) for a consumer group."""
+        ...
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        """Return the group's committed position (empty when it never committed)."""
+        ...
+
+    def head(self, topic: str) -> dict[int, int]:
+        """Return the offset of the newest record per partition (absent: partition empty)."""
+        ...
+
+    def stats(self, topic: str) -> TopicStats:
+        """Return record count, offset range, age range and size of a topic."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; pending appends are already durable."""
+        ...
+
+
+def lag(head: Mapping[int, int], position: Mapping[int, int]) -> int:
+    """Records between a consumer's position and the head, summed over partitions."""
+    return sum(max(0, last - position.get(partition, -1)) for partition, last in head.items())

@@ -1,0 +1,1 @@
+"""Ingest: EventStreams SSE client, validation, filtering, dead-lettering, replay and generator."""

@@ -1,0 +1,1 @@
+"""The Iceberg lake: catalog access and the bronze, silver and gold writers."""

@@ -1,0 +1,27 @@
+"""Settings of the Iceberg lake (section ``[lake]``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LakeSettings(BaseModel):
+    """Catalog, warehouse, commit triggers and table maintenance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    catalog_name: str = "wikistream"
+    catalog: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "pyiceberg catalog properties. Empty: a SqlCatalog on SQLite under the data dir with a "
+            "local warehouse. Set type=rest/glue/sql and uri/warehouse to use another catalog."
+        ),
+    )
+    commit_rows: int = Field(default=50_000, gt=0)
+    commit_interval_s: float = Field(default=5.0, gt=0)
+    maintenance_interval_s: float = Field(default=3600.0, gt=0)
+    snapshot_max_age_h: float = Field(default=48.0, gt=0)
+    snapshot_min_keep: int = Field(default=1, ge=1)
+    orphan_grace_h: float = Field(default=72.0, ge=0)
+    compact_max_files: int = Field(default=4, ge=1)

@@ -1,0 +1,1 @@
+"""Orchestration: the supervisor, continuous and cycle modes, and the watchdog."""

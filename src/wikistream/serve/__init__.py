@@ -1,0 +1,1 @@
+"""The web dashboard and the read-only SQL query API."""

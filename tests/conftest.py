@@ -1,0 +1,37 @@
+"""Shared fixtures: the real data in ../shared/data and an isolated settings tree per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wikistream.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("WIKISTREAM_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No WIKISTREAM_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("WIKISTREAM_") and name != "WIKISTREAM_SHARED_DATA":
+            monkeypatch.delenv(name)
+    yield
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real sample data shipped beside the project (never copied into it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"real data folder {SHARED_DATA} is missing; set WIKISTREAM_SHARED_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings rooted at a fresh data dir."""
+    return load_settings(overrides={"data_dir": tmp_path / "data"})
