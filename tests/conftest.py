@@ -20,7 +20,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("WIKISTREAM_") and name != "WIKISTREAM_SHARED_DATA":
             monkeypatch.delenv(name)
-    yield
+    return
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +27,5 @@ def log_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogF
     factories = {"sqlite": make_sqlite}
     yield factories[request.param]
     for log in opened:
-        try:
+        with contextlib.suppress(Exception):
             log.close()
-        except Exception:
-            pass

@@ -12,7 +12,9 @@ DLQ = "dlq-events"
 
 
 def _records(n: int, start: int = 0) -> list[NewRecord]:
-    return [NewRecord(value=f"v{i}".encode(), key=f"k{i}".encode()) for i in range(start, start + n)]
+    return [
+        NewRecord(value=f"v{i}".encode(), key=f"k{i}".encode()) for i in range(start, start + n)
+    ]
 
 
 def _read_all(log, topic: str, after: dict[int, int] | None = None) -> list[LogRecord]:
@@ -59,7 +61,9 @@ def test_read_after_position_resumes_exactly(log_factory: LogFactory) -> None:
         position[rec.partition] = max(position.get(rec.partition, -1), rec.offset)
     rest = _read_all(log, RAW, position)
     seen = {(r.partition, r.offset) for r in first[:4]}
-    assert {(r.partition, r.offset) for r in rest} == {(r.partition, r.offset) for r in first} - seen
+    assert {(r.partition, r.offset) for r in rest} == {
+        (r.partition, r.offset) for r in first
+    } - seen
 
 
 def test_read_nothing_new_returns_empty(log_factory: LogFactory) -> None:
@@ -74,7 +78,9 @@ def test_read_nothing_new_returns_empty(log_factory: LogFactory) -> None:
 def test_append_multiple_topics_and_checkpoint_atomically(log_factory: LogFactory) -> None:
     log = log_factory()
     assert log.load_checkpoint("ingest") is None
-    log.append({RAW: _records(5), DLQ: [NewRecord(value=b"bad")]}, ("ingest", {"sse_id": "a", "n": 5}))
+    log.append(
+        {RAW: _records(5), DLQ: [NewRecord(value=b"bad")]}, ("ingest", {"sse_id": "a", "n": 5})
+    )
     log.append({RAW: _records(2, 5)}, ("ingest", {"sse_id": "b", "n": 7}))
     assert log.load_checkpoint("ingest") == {"sse_id": "b", "n": 7}
     assert len(_read_all(log, RAW)) == 7
@@ -145,4 +151,5 @@ def test_stats(log_factory: LogFactory) -> None:
     stats = log.stats(RAW)
     assert stats.records == 5
     assert sum(1 for _ in stats.last_offsets) >= 1
-    assert stats.newest is not None and stats.newest.tzinfo is not None
+    assert stats.newest is not None
+    assert stats.newest.tzinfo is not None

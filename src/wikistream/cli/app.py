@@ -40,9 +40,12 @@ def root(
         ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML settings file.", envvar="WIKISTREAM_CONFIG")
+        Path | None,
+        typer.Option("--config", help="TOML settings file.", envvar="WIKISTREAM_CONFIG"),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs, tracebacks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logs, tracebacks.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,

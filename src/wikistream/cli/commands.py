@@ -9,6 +9,7 @@ import typer
 # Modules defining `register(app)`; a module that does not exist yet is skipped.
 COMMAND_MODULES = (
     "wikistream.cli.ingest_cmd",
+    "wikistream.cli.generate_cmd",
     "wikistream.cli.log_cmd",
     "wikistream.cli.lake_cmd",
     "wikistream.cli.run_cmd",

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from rich.table import Table
 from wikistream.settings import Settings, load_settings
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How a command prints data."""
 
     table = "table"
@@ -98,7 +98,9 @@ def render_rows(
     Console().print(table)
 
 
-def render_mapping(data: Mapping[str, Any], output: OutputFormat, *, title: str | None = None) -> None:
+def render_mapping(
+    data: Mapping[str, Any], output: OutputFormat, *, title: str | None = None
+) -> None:
     """Print one record as key/value lines or JSON."""
     if output is OutputFormat.json:
         typer.echo(to_json(dict(data)))

@@ -107,9 +107,7 @@ class SqliteEventLog:
                 f'CREATE TABLE IF NOT EXISTS "{table}" (offset INTEGER PRIMARY KEY, '
                 "key BLOB, value BLOB NOT NULL, ts_us INTEGER NOT NULL)"
             )
-            self._db.execute(
-                f'CREATE INDEX IF NOT EXISTS "{table}_ts" ON "{table}" (ts_us)'
-            )
+            self._db.execute(f'CREATE INDEX IF NOT EXISTS "{table}_ts" ON "{table}" (ts_us)')
             self._db.execute(
                 "INSERT OR IGNORE INTO topics (name, tbl, next_offset) VALUES (?, ?, 0)",
                 (topic, table),
@@ -139,11 +137,9 @@ class SqliteEventLog:
                             "SELECT next_offset FROM topics WHERE name = ?", (topic,)
                         ).fetchone()
                         self._db.executemany(
-                            f'INSERT INTO "{table}" (offset, key, value, ts_us) VALUES (?, ?, ?, ?)',
-                            [
-                                (start + i, rec.key, rec.value, now)
-                                for i, rec in enumerate(records)
-                            ],
+                            f'INSERT INTO "{table}" (offset, key, value, ts_us) '
+                            "VALUES (?, ?, ?, ?)",
+                            [(start + i, rec.key, rec.value, now) for i, rec in enumerate(records)],
                         )
                         self._db.execute(
                             "UPDATE topics SET next_offset = ? WHERE name = ?",
@@ -198,9 +194,7 @@ class SqliteEventLog:
                 f"retention before they were read; the consumer resumes at {rows[0][0]} "
                 "only after an operator resets it (wikistream log reset)"
             )
-        return [
-            LogRecord(topic, 0, int(o), k, bytes(v), _to_dt(int(ts))) for o, k, v, ts in rows
-        ]
+        return [LogRecord(topic, 0, int(o), k, bytes(v), _to_dt(int(ts))) for o, k, v, ts in rows]
 
     def commit(self, group: str, topic: str, position: Position) -> None:
         """Store the group's last processed offsets."""
@@ -247,7 +241,7 @@ class SqliteEventLog:
             if table is None:
                 return TopicStats(topic, 0, {}, {}, None, None, 0)
             count, first, last, oldest, newest, size = self._db.execute(
-                f'SELECT COUNT(*), MIN(offset), MAX(offset), MIN(ts_us), MAX(ts_us), '
+                f"SELECT COUNT(*), MIN(offset), MAX(offset), MIN(ts_us), MAX(ts_us), "
                 f'COALESCE(SUM(LENGTH(value)), 0) FROM "{table}"'
             ).fetchone()
         return TopicStats(
@@ -293,9 +287,7 @@ class SqliteEventLog:
             total += int(size)
             if total > limit:
                 return int(
-                    self._db.execute(
-                        f'DELETE FROM "{table}" WHERE offset <= ?', (offset,)
-                    ).rowcount
+                    self._db.execute(f'DELETE FROM "{table}" WHERE offset <= ?', (offset,)).rowcount
                 )
         return 0
 

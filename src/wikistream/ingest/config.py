@@ -41,11 +41,15 @@ class IngestSettings(BaseModel):
     )
     target_domains: list[str] = Field(default_factory=lambda: list(SEED_TARGET_DOMAINS))
     max_event_bytes: int = Field(default=1_000_000, gt=0)
-    dlq_payload_bytes: int = Field(default=64_000, gt=0, description="Raw payload kept per DLQ record.")
+    dlq_payload_bytes: int = Field(
+        default=64_000, gt=0, description="Raw payload kept per DLQ record."
+    )
     connect_timeout_s: float = Field(default=10.0, gt=0)
     idle_timeout_s: float = Field(default=60.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=60.0, gt=0)
-    flush_events: int = Field(default=5_000, gt=0, description="Append to the log every N events...")
+    flush_events: int = Field(
+        default=5_000, gt=0, description="Append to the log every N events..."
+    )
     flush_interval_s: float = Field(default=0.5, gt=0, description="...or every T seconds.")
     retention_days: float = Field(default=7.0, gt=0, description="EventStreams' own retention.")
