@@ -25,3 +25,18 @@ class LakeSettings(BaseModel):
     snapshot_min_keep: int = Field(default=1, ge=1)
     orphan_grace_h: float = Field(default=72.0, ge=0)
     compact_max_files: int = Field(default=4, ge=1)
+    # silver/gold transformation steps (DuckDB)
+    transform_threads: int = Field(
+        default=1, ge=1, description="DuckDB threads used by the silver and gold steps."
+    )
+    transform_memory_mb: int = Field(
+        default=1024, ge=64, description="DuckDB memory limit of one silver/gold step."
+    )
+    transform_batch_rows: int = Field(
+        default=400_000,
+        ge=1_000,
+        description=(
+            "Upstream rows one silver/gold commit handles at most (whole UTC days are never "
+            "split); bounds the memory of a catch-up or rebuild."
+        ),
+    )

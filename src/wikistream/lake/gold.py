@@ -1,0 +1,336 @@
+"""The gold step: silver changes → hourly_stats, risk_scores and daily_analytics_summary.
+
+A run finds the silver files added or removed since each gold table's cursor, derives the groups
+they touch — (date, hour, domain), (date, user) and date — recomputes exactly those groups from
+every silver row of their dates with the SQL models in ``lake/sql/gold_*.sql``, and replaces them
+in each gold table with one transaction that also moves that table's cursor. Recomputing a group
+is idempotent, so a crash between the three tables' commits only means a group is recomputed
+again on the next run.
+
+When many rows of a date changed (first run, rebuild, lost lineage, merge-on-read deletes) the
+whole date is replaced instead of group by group: cheaper, and the result is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import FileScanTask, Table
+
+from wikistream.clock import utc_now
+from wikistream.lake import transform
+from wikistream.lake.catalog import ensure_table, open_catalog
+from wikistream.lake.changes import (
+    ChangeSet,
+    Cursor,
+    current_cursor,
+    partition_value,
+    plan_changes,
+    read_files,
+)
+from wikistream.lake.predicates import BooleanExpression, all_of, any_of, eq, is_in
+from wikistream.lake.schemas import (
+    DAILY_SUMMARY,
+    HOURLY_STATS,
+    RISK_SCORES,
+    SCHEMA_VERSION,
+    SILVER,
+    TableDef,
+)
+from wikistream.lake.steps import StepResult, commit_rows, conform, snapshot_id
+from wikistream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CURSOR_PREFIX = "wikistream.gold.silver"
+"""Gold table properties ``<prefix>.snapshot-id`` / ``.sequence-number``: silver processed."""
+
+GOLD_TABLES: tuple[TableDef, ...] = (HOURLY_STATS, RISK_SCORES, DAILY_SUMMARY)
+SILVER_COLUMNS = (
+    "event_date",
+    "event_hour",
+    "domain",
+    "region",
+    "title",
+    "user_normalized",
+    "user_kind",
+    "is_bot",
+    "is_anonymous",
+    "length_delta",
+    "event_type",
+    "is_large_deletion",
+    "is_large_addition",
+)
+KEY_COLUMNS = ("event_date", "event_hour", "domain", "user_normalized")
+FULL_DATE_ROWS = 50_000
+"""Changed silver rows of one date above which gold replaces the whole date."""
+
+
+@dataclass
+class Touched:
+    """The gold groups a set of silver changes touches."""
+
+    full_dates: set[str] = field(default_factory=set)
+    hours: dict[str, set[tuple[int, str]]] = field(default_factory=lambda: defaultdict(set))
+    users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @property
+    def dates(self) -> list[str]:
+        """Every date with a touched group, sorted."""
+        return sorted(self.full_dates | set(self.hours) | set(self.users))
+
+    def update(self, other: Touched) -> None:
+        """Add the groups of ``other``."""
+        self.full_dates |= other.full_dates
+        for day, hours in other.hours.items():
+            self.hours[day] |= hours
+        for day, users in other.users.items():
+            self.users[day] |= users
+
+    def add_rows(self, keys: pa.Table) -> None:
+        """Add the groups of silver rows (columns :data:`KEY_COLUMNS`)."""
+        for day, hour, domain, user in zip(
+            *(keys[name].to_pylist() for name in KEY_COLUMNS), strict=True
+        ):
+            if day is None or day in self.full_dates:
+                continue
+            self.hours[day].add((hour, domain))
+            if user is not None:
+                self.users[day].add(user)
+
+
+class GoldStep:
+    """Bring the three gold tables up to date with ``silver.cleaned_events``."""
+
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog if catalog is not None else open_catalog(settings)
+
+    def run(self) -> StepResult:
+        """Recompute the groups touched since each table's cursor; a cheap no-op when none."""
+        started = time.monotonic()
+        silver = ensure_table(self.catalog, SILVER)
+        tables = {d.identifier: ensure_table(self.catalog, d) for d in GOLD_TABLES}
+        target = current_cursor(silver)
+        cursors = {name: Cursor.load(t.properties, CURSOR_PREFIX) for name, t in tables.items()}
+        pending = [d for d in GOLD_TABLES if cursors[d.identifier] != target]
+        result = StepResult("gold", cursor_before=min(cursors.values(), key=_order), cursor=target)
+        result.snapshots_before = {name: snapshot_id(t) for name, t in tables.items()}
+        if not pending:
+            result.noop = True
+        else:
+            touched = Touched()
+            for since in {cursors[d.identifier] for d in pending}:
+                touched.update(find_touched(silver, plan_changes(silver, since)))
+            recompute(self.settings, self.catalog, pending, touched, target, result)
+        result.snapshots_after = {
+            d.identifier: snapshot_id(self.catalog.load_table(d.identifier)) for d in GOLD_TABLES
+        }
+        result.duration_s = time.monotonic() - started
+        return result
+
+
+def _order(cursor: Cursor) -> int:
+    return cursor.sequence_number if cursor.snapshot_id is not None else -1
+
+
+def find_touched(silver: Table, changes: ChangeSet) -> Touched:
+    """The gold groups touched by a silver change set (whole dates where cheaper or needed)."""
+    touched = Touched()
+    for partition in changes.delete_file_partitions:
+        touched.full_dates.add(str(partition.get("event_date")))
+    files = changes.added + changes.removed
+    by_date: dict[str | None, list[DataFile]] = defaultdict(list)
+    for data_file in files:
+        by_date[partition_value(silver, data_file, "event_date")].append(data_file)
+    to_read: list[DataFile] = []
+    for day, day_files in by_date.items():
+        rows = sum(f.record_count for f in day_files)
+        whole = changes.full or changes.lineage_lost or rows > FULL_DATE_ROWS
+        if day is not None and whole:
+            touched.full_dates.add(day)
+        else:
+            to_read.extend(day_files)
+    for data_file in to_read:
+        try:
+            keys = read_files(silver, [data_file], KEY_COLUMNS)
+        except OSError as exc:  # a removed file already cleaned up: recompute its whole date
+            day = partition_value(silver, data_file, "event_date")
+            if day is None:
+                raise
+            log.warning("cannot read removed silver file %s (%s)", data_file.file_path, exc)
+            touched.full_dates.add(day)
+            continue
+        touched.add_rows(keys)
+    for day in touched.full_dates:
+        touched.hours.pop(day, None)
+        touched.users.pop(day, None)
+    return touched
+
+
+def recompute(
+    settings: Settings,
+    catalog: Catalog,
+    pending: Sequence[TableDef],
+    touched: Touched,
+    target: Cursor,
+    result: StepResult,
+    *,
+    move_cursor: bool = True,
+) -> None:
+    """Recompute ``touched`` groups from silver at ``target`` and replace them in ``pending``."""
+    silver = catalog.load_table(SILVER.identifier)
+    dates = touched.dates
+    tasks = _silver_tasks(silver, dates, target)
+    batches = list(_date_batches(silver, dates, tasks, settings.lake.transform_batch_rows))
+    cursor_props = target.to_properties(CURSOR_PREFIX) if move_cursor else None
+    result.dates = tuple(dates)
+    result.groups = {
+        "full_dates": len(touched.full_dates),
+        HOURLY_STATS.identifier: sum(len(v) for v in touched.hours.values()),
+        RISK_SCORES.identifier: sum(len(v) for v in touched.users.values()),
+        DAILY_SUMMARY.identifier: len(dates),
+    }
+    if not batches:
+        for table_def in pending:
+            if cursor_props:
+                commit_rows(catalog.load_table(table_def.identifier), properties=cursor_props)
+                result.commits += 1
+        return
+    with transform.connect(settings) as con:
+        for number, (batch_dates, batch_tasks) in enumerate(batches, start=1):
+            rows = _read_tasks(silver, batch_tasks, batch_dates)
+            result.rows_in += rows.num_rows
+            outputs = compute_gold(con, rows)
+            last = number == len(batches)
+            for table_def in pending:
+                out = select_touched(table_def, outputs[table_def.identifier], touched)
+                result.rows_out += out.num_rows
+                if table_def is not DAILY_SUMMARY:  # full dates: every group of the date
+                    result.groups[table_def.identifier] += _full_date_rows(out, touched)
+                commit_rows(
+                    catalog.load_table(table_def.identifier),
+                    delete=delete_filter(table_def, touched, batch_dates),
+                    rows=out,
+                    properties=cursor_props if last else None,
+                )
+                result.commits += 1
+
+
+def compute_gold(con: duckdb.DuckDBPyConnection, silver_day: pa.Table) -> dict[str, pa.Table]:
+    """Run the three gold models over every silver row of some dates; stamp processed time."""
+    params = {"schema_version": transform.sql_string(SCHEMA_VERSION)}
+    hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": silver_day}, params)
+    risk = transform.run_model(con, "gold_risk_scores", {"silver_day": silver_day}, params)
+    daily = transform.run_model(
+        con, "gold_daily_summary", {"silver_day": silver_day, "risk_day": risk}, params
+    )
+    now = utc_now()
+    outputs = {}
+    for table_def, rows in ((HOURLY_STATS, hourly), (RISK_SCORES, risk), (DAILY_SUMMARY, daily)):
+        stamp = pa.array([now] * rows.num_rows, pa.timestamp("us", "UTC"))
+        outputs[table_def.identifier] = conform(
+            rows.append_column("gold_processed_at", stamp), table_def
+        )
+    return outputs
+
+
+def select_touched(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Table:
+    """Keep the rows of touched groups (all rows of full dates)."""
+    if table_def is DAILY_SUMMARY or not rows.num_rows:
+        return rows
+    dates = rows["stat_date"].to_pylist()
+    if table_def is HOURLY_STATS:
+        hours = rows["stat_hour"].to_pylist()
+        domains = rows["domain"].to_pylist()
+        mask = [
+            d in touched.full_dates or (h, dom) in touched.hours.get(d, ())
+            for d, h, dom in zip(dates, hours, domains, strict=True)
+        ]
+    else:
+        users = rows["entity_id"].to_pylist()
+        mask = [
+            d in touched.full_dates or u in touched.users.get(d, ())
+            for d, u in zip(dates, users, strict=True)
+        ]
+    return rows.filter(pa.array(mask, pa.bool_()))
+
+
+def delete_filter(table_def: TableDef, touched: Touched, dates: Sequence[str]) -> BooleanExpression:
+    """The gold rows of ``dates`` that the recomputed rows replace (pruned by the date column)."""
+    full = sorted(d for d in dates if d in touched.full_dates)
+    if table_def is DAILY_SUMMARY:
+        return is_in("summary_date", dates)
+    terms: list[BooleanExpression] = [is_in("stat_date", full)] if full else []
+    for day in dates:
+        if day in touched.full_dates:
+            continue
+        if table_def is HOURLY_STATS and touched.hours.get(day):
+            by_hour: dict[int, set[str]] = defaultdict(set)
+            for hour, domain in touched.hours[day]:
+                by_hour[hour].add(domain)
+            per_hour = [
+                all_of([eq("stat_hour", h), is_in("domain", d)]) for h, d in by_hour.items()
+            ]
+            terms.append(all_of([eq("stat_date", day), any_of(per_hour)]))
+        elif table_def is RISK_SCORES and touched.users.get(day):
+            terms.append(all_of([eq("stat_date", day), is_in("entity_id", touched.users[day])]))
+    return any_of(terms)
+
+
+def _full_date_rows(rows: pa.Table, touched: Touched) -> int:
+    if not touched.full_dates or not rows.num_rows:
+        return 0
+    mask = pc.is_in(rows["stat_date"], pa.array(sorted(touched.full_dates), pa.string()))
+    return int(pc.sum(mask).as_py() or 0)
+
+
+def _silver_tasks(silver: Table, dates: Sequence[str], target: Cursor) -> list[FileScanTask]:
+    if not dates or target.snapshot_id is None:
+        return []
+    scan = silver.scan(
+        row_filter=is_in("event_date", dates),
+        selected_fields=SILVER_COLUMNS,
+        snapshot_id=target.snapshot_id,
+    )
+    return list(scan.plan_files())
+
+
+def _date_batches(
+    silver: Table, dates: Sequence[str], tasks: Iterable[FileScanTask], max_rows: int
+) -> Iterator[tuple[list[str], list[FileScanTask]]]:
+    """Whole dates per batch, at most ``max_rows`` silver rows each (a bigger date goes alone)."""
+    by_date: dict[str, list[FileScanTask]] = defaultdict(list)
+    for task in tasks:
+        by_date[str(partition_value(silver, task.file, "event_date"))].append(task)
+    batch_dates: list[str] = []
+    batch_tasks: list[FileScanTask] = []
+    rows = 0
+    for day in dates:
+        day_rows = sum(t.file.record_count for t in by_date.get(day, ()))
+        if batch_dates and rows + day_rows > max_rows:
+            yield batch_dates, batch_tasks
+            batch_dates, batch_tasks, rows = [], [], 0
+        batch_dates.append(day)
+        batch_tasks.extend(by_date.get(day, ()))
+        rows += day_rows
+    if batch_dates:
+        yield batch_dates, batch_tasks
+
+
+def _read_tasks(silver: Table, tasks: Sequence[FileScanTask], dates: Sequence[str]) -> pa.Table:
+    schema = silver.schema().select(*SILVER_COLUMNS)
+    if not tasks:
+        return schema.as_arrow().empty_table()
+    scan = ArrowScan(silver.metadata, silver.io, schema, is_in("event_date", dates))
+    return scan.to_table(tasks)

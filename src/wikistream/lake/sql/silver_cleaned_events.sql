@@ -1,0 +1,153 @@
+-- silver.cleaned_events: cleaned, classified, deduplicated events (SEED-FACTS §3.3 + our fixes).
+--
+-- Views provided by the runner:
+--   bronze_batch     bronze.raw_events rows to clean (column `user` renamed to `user_raw`)
+--   silver_existing  silver rows already stored for the event dates of the batch
+--                    (event_date, event_id, log_partition, log_offset, bronze_processed_at)
+-- Parameters: {control_chars} {ipv4_pattern} {ipv6_pattern} {temporary_pattern} {schema_version}
+-- Output: the silver columns except silver_processed_at (stamped by the runner), plus
+--   replaces_existing  true when the row beats a stored duplicate, which must be deleted.
+--
+-- Dedup key: (event_date, event_id). The survivor is the row with the earliest log position
+-- (log_partition, log_offset), then the earliest bronze_processed_at; on a full tie the stored row
+-- wins. The same order applies inside the batch and against stored rows, so processing bronze in
+-- any number of increments gives the same table as one full pass.
+WITH valid AS (
+    SELECT *
+    FROM bronze_batch
+    WHERE event_id IS NOT NULL
+      AND event_type IS NOT NULL
+      AND domain IS NOT NULL
+      AND event_timestamp IS NOT NULL
+),
+cleaned AS (
+    SELECT
+        event_id,
+        rc_id,
+        event_type,
+        domain,
+        CASE domain
+            WHEN 'zh.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'ja.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'ko.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'vi.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'id.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'th.wikipedia.org' THEN 'asia_pacific'
+            WHEN 'de.wikipedia.org' THEN 'europe'
+            WHEN 'fr.wikipedia.org' THEN 'europe'
+            WHEN 'it.wikipedia.org' THEN 'europe'
+            WHEN 'es.wikipedia.org' THEN 'europe'
+            WHEN 'pl.wikipedia.org' THEN 'europe'
+            WHEN 'nl.wikipedia.org' THEN 'europe'
+            WHEN 'ru.wikipedia.org' THEN 'europe'
+            WHEN 'en.wikipedia.org' THEN 'americas'
+            WHEN 'pt.wikipedia.org' THEN 'americas'
+            WHEN 'ar.wikipedia.org' THEN 'middle_east'
+            WHEN 'fa.wikipedia.org' THEN 'middle_east'
+            WHEN 'he.wikipedia.org' THEN 'middle_east'
+            ELSE 'other'
+        END AS region,
+        -- every mapped domain's language code is its first two letters, as is the fallback
+        SUBSTRING(domain, 1, 2) AS language,
+        title,
+        namespace,
+        TRIM(TRANSLATE(user_raw, {control_chars}, '')) AS user_normalized,
+        COALESCE(is_bot, FALSE) AS is_bot,
+        length_old,
+        length_new,
+        length_delta,
+        revision_old,
+        revision_new,
+        COALESCE(length_delta < -5000, FALSE) AS is_large_deletion,
+        COALESCE(length_delta > 50000, FALSE) AS is_large_addition,
+        event_timestamp,
+        bronze_processed_at,
+        CAST(CAST(event_timestamp AS DATE) AS STRING) AS event_date,
+        CAST(HOUR(event_timestamp) AS INT) AS event_hour,
+        log_partition,
+        log_offset
+    FROM valid
+),
+classified AS (
+    SELECT
+        cleaned.*,
+        CASE
+            WHEN user_normalized IS NULL THEN NULL
+            WHEN regexp_like(user_normalized, {ipv4_pattern}) THEN 'ip'
+            WHEN regexp_like(user_normalized, {ipv6_pattern}) THEN 'ip'
+            WHEN regexp_like(user_normalized, {temporary_pattern}) THEN 'temporary'
+            ELSE 'registered'
+        END AS user_kind
+    FROM cleaned
+),
+ranked AS (
+    SELECT
+        classified.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY event_date, event_id
+            ORDER BY log_partition ASC NULLS LAST, log_offset ASC NULLS LAST,
+                     bronze_processed_at ASC NULLS LAST
+        ) AS rank_in_batch
+    FROM classified
+),
+best AS (
+    SELECT * FROM ranked WHERE rank_in_batch = 1
+),
+contest AS (
+    SELECT
+        event_date,
+        event_id,
+        from_batch,
+        ROW_NUMBER() OVER (
+            PARTITION BY event_date, event_id
+            ORDER BY log_partition ASC NULLS LAST, log_offset ASC NULLS LAST,
+                     bronze_processed_at ASC NULLS LAST, from_batch ASC
+        ) AS rank_overall
+    FROM (
+        SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
+               0 AS from_batch
+        FROM silver_existing
+        UNION ALL
+        SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
+               1 AS from_batch
+        FROM best
+    ) AS candidates
+)
+SELECT
+    best.event_id,
+    best.rc_id,
+    best.event_type,
+    best.domain,
+    best.region,
+    best.language,
+    best.title,
+    best.namespace,
+    best.user_normalized,
+    best.is_bot,
+    COALESCE(best.user_kind IN ('ip', 'temporary'), FALSE) AS is_anonymous,
+    best.length_old,
+    best.length_new,
+    best.length_delta,
+    best.revision_old,
+    best.revision_new,
+    TRUE AS is_valid,
+    best.is_large_deletion,
+    best.is_large_addition,
+    best.event_timestamp,
+    best.bronze_processed_at,
+    best.event_date,
+    {schema_version} AS schema_version,
+    best.user_kind,
+    best.event_hour,
+    best.log_partition,
+    best.log_offset,
+    stored.event_id IS NOT NULL AS replaces_existing
+FROM best
+JOIN contest
+    ON contest.event_date = best.event_date
+    AND contest.event_id = best.event_id
+    AND contest.from_batch = 1
+    AND contest.rank_overall = 1
+LEFT JOIN silver_existing AS stored
+    ON stored.event_date = best.event_date
+    AND stored.event_id = best.event_id
