@@ -16,9 +16,12 @@ SHARED_DATA = Path(os.environ.get("WIKISTREAM_SHARED_DATA", REPO.parent / "share
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No WIKISTREAM_* variable of the developer's shell leaks into a test."""
+    """No WIKISTREAM_* variable of the developer's shell leaks into a test.
+
+    WIKISTREAM_SHARED_DATA was read at import (SHARED_DATA) and is no setting, so it goes too.
+    """
     for name in list(os.environ):
-        if name.startswith("WIKISTREAM_") and name != "WIKISTREAM_SHARED_DATA":
+        if name.startswith("WIKISTREAM_"):
             monkeypatch.delenv(name)
     return
 

@@ -89,7 +89,7 @@ def run_model(
         con.register(view, table)
     sql = render_model(name, params)
     try:
-        return con.sql(sql).fetch_arrow_table()
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         raise LakeError(f"SQL model {name!r} failed on DuckDB: {exc}") from exc
     finally:
