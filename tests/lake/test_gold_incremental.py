@@ -108,14 +108,14 @@ def test_a_crash_between_gold_tables_is_repaired_by_the_next_run(
     seed_day(lake)
     lake.append(repeat(5, 300, user="Frank", at=f"{DAY} 12:00"))
     lake.silver()
-    real_commit = steps.commit_rows
+    real_commit = steps.rewrite_files
 
     def fail_on_risk(table: Any, **kwargs: Any) -> None:
         if table.name()[-1] == "risk_scores":
             raise CommitConflictError("simulated conflict on risk_scores")
         real_commit(table, **kwargs)
 
-    monkeypatch.setattr(gold_module, "commit_rows", fail_on_risk)
+    monkeypatch.setattr(gold_module, "rewrite_files", fail_on_risk)
     with pytest.raises(CommitConflictError):
         lake.gold()
     silver_id = lake.table(SILVER).current_snapshot().snapshot_id  # type: ignore[union-attr]
@@ -123,7 +123,7 @@ def test_a_crash_between_gold_tables_is_repaired_by_the_next_run(
     risk_cursor = Cursor.load(lake.table(RISK_SCORES).properties, CURSOR_PREFIX)
     assert hourly_cursor.snapshot_id == silver_id  # committed with its data
     assert risk_cursor.snapshot_id != silver_id  # not moved: Frank is still pending
-    monkeypatch.setattr(gold_module, "commit_rows", real_commit)
+    monkeypatch.setattr(gold_module, "rewrite_files", real_commit)
     result = lake.gold()
     assert result.groups[RISK_SCORES.identifier] == 1
     assert lake.one(RISK_SCORES, entity_id="Frank")["total_edits"] == 5

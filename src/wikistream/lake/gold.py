@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import FileScanTask, Table
@@ -38,7 +39,7 @@ from wikistream.lake.changes import (
     plan_changes,
     read_files,
 )
-from wikistream.lake.predicates import BooleanExpression, all_of, any_of, eq, is_in
+from wikistream.lake.predicates import is_in
 from wikistream.lake.schemas import (
     DAILY_SUMMARY,
     HOURLY_STATS,
@@ -47,7 +48,7 @@ from wikistream.lake.schemas import (
     SILVER,
     TableDef,
 )
-from wikistream.lake.steps import StepResult, commit_rows, conform, snapshot_id
+from wikistream.lake.steps import StepResult, commit_rows, conform, rewrite_files, snapshot_id
 from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -201,10 +202,11 @@ def recompute(
         RISK_SCORES.identifier: sum(len(v) for v in touched.users.values()),
         DAILY_SUMMARY.identifier: len(dates),
     }
+    tables = {d.identifier: catalog.load_table(d.identifier) for d in pending}
     if not batches:
         for table_def in pending:
             if cursor_props:
-                commit_rows(catalog.load_table(table_def.identifier), properties=cursor_props)
+                commit_rows(tables[table_def.identifier], properties=cursor_props)
                 result.commits += 1
         return
     with transform.connect(settings) as con:
@@ -214,17 +216,47 @@ def recompute(
             outputs = compute_gold(con, rows)
             last = number == len(batches)
             for table_def in pending:
-                out = select_touched(table_def, outputs[table_def.identifier], touched)
-                result.rows_out += out.num_rows
+                table = tables[table_def.identifier]
+                fresh = outputs[table_def.identifier]
+                fresh = fresh.filter(touched_mask(table_def, fresh, touched))
+                result.rows_out += fresh.num_rows
                 if table_def is not DAILY_SUMMARY:  # full dates: every group of the date
-                    result.groups[table_def.identifier] += _full_date_rows(out, touched)
-                commit_rows(
-                    catalog.load_table(table_def.identifier),
-                    delete=delete_filter(table_def, touched, batch_dates),
-                    rows=out,
+                    result.groups[table_def.identifier] += _full_date_rows(fresh, touched)
+                old_files, kept = untouched_rows(table, table_def, touched, batch_dates)
+                rewrite_files(
+                    table,
+                    remove=old_files,
+                    rows=conform(pa.concat_tables([kept, fresh]), table_def),
                     properties=cursor_props if last else None,
                 )
                 result.commits += 1
+
+
+def date_column(table_def: TableDef) -> str:
+    """The date (and, except for the daily summary, partition) column of a gold table."""
+    return "summary_date" if table_def is DAILY_SUMMARY else "stat_date"
+
+
+def untouched_rows(
+    table: Table, table_def: TableDef, touched: Touched, dates: Sequence[str]
+) -> tuple[list[DataFile], pa.Table]:
+    """The files holding rows of ``dates``, and their rows outside the touched groups.
+
+    The step replaces those files by the kept rows plus the recomputed groups, so exactly the
+    touched groups change (kept rows keep their values, processed_at included). Gold tables are
+    small — hundreds of hourly rows and thousands of risk rows per date — so this is cheaper than
+    a copy-on-write delete and costs one snapshot per commit.
+    """
+    if table.current_snapshot() is None:
+        return [], table_def.schema().as_arrow().empty_table()
+    tasks = list(table.scan(row_filter=is_in(date_column(table_def), dates)).plan_files())
+    files = [task.file for task in tasks]
+    if not tasks:
+        return files, table_def.schema().as_arrow().empty_table()
+    stored = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue()).to_table(tasks)
+    in_dates = pc.is_in(stored[date_column(table_def)], pa.array(list(dates), pa.string()))
+    replaced = pc.and_(in_dates, touched_mask(table_def, stored, touched))
+    return files, conform(stored.filter(pc.invert(replaced)), table_def)
 
 
 def compute_gold(con: duckdb.DuckDBPyConnection, silver_day: pa.Table) -> dict[str, pa.Table]:
@@ -245,10 +277,10 @@ def compute_gold(con: duckdb.DuckDBPyConnection, silver_day: pa.Table) -> dict[s
     return outputs
 
 
-def select_touched(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Table:
-    """Keep the rows of touched groups (all rows of full dates)."""
+def touched_mask(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Array:
+    """True for the rows of ``rows`` that belong to touched groups (all rows of full dates)."""
     if table_def is DAILY_SUMMARY or not rows.num_rows:
-        return rows
+        return pa.array([True] * rows.num_rows, pa.bool_())
     dates = rows["stat_date"].to_pylist()
     if table_def is HOURLY_STATS:
         hours = rows["stat_hour"].to_pylist()
@@ -263,29 +295,7 @@ def select_touched(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.
             d in touched.full_dates or u in touched.users.get(d, ())
             for d, u in zip(dates, users, strict=True)
         ]
-    return rows.filter(pa.array(mask, pa.bool_()))
-
-
-def delete_filter(table_def: TableDef, touched: Touched, dates: Sequence[str]) -> BooleanExpression:
-    """The gold rows of ``dates`` that the recomputed rows replace (pruned by the date column)."""
-    full = sorted(d for d in dates if d in touched.full_dates)
-    if table_def is DAILY_SUMMARY:
-        return is_in("summary_date", dates)
-    terms: list[BooleanExpression] = [is_in("stat_date", full)] if full else []
-    for day in dates:
-        if day in touched.full_dates:
-            continue
-        if table_def is HOURLY_STATS and touched.hours.get(day):
-            by_hour: dict[int, set[str]] = defaultdict(set)
-            for hour, domain in touched.hours[day]:
-                by_hour[hour].add(domain)
-            per_hour = [
-                all_of([eq("stat_hour", h), is_in("domain", d)]) for h, d in by_hour.items()
-            ]
-            terms.append(all_of([eq("stat_date", day), any_of(per_hour)]))
-        elif table_def is RISK_SCORES and touched.users.get(day):
-            terms.append(all_of([eq("stat_date", day), is_in("entity_id", touched.users[day])]))
-    return any_of(terms)
+    return pa.array(mask, pa.bool_())
 
 
 def _full_date_rows(rows: pa.Table, touched: Touched) -> int:

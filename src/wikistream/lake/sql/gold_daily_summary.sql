@@ -9,14 +9,12 @@
 --
 -- Fixed vs the seed: the health score divides by total_events (never NULL for a one-event day);
 -- middle_east_percentage and other_percentage complete the regional split to 100 %.
+-- Distinct counts are taken over pre-grouped rows (same result as COUNT(DISTINCT), faster).
 -- Kept: avg_events_per_hour = total / 24 for every day, including the running one.
 WITH base AS (
     SELECT
         event_date AS summary_date,
         COUNT(*) AS total_events,
-        COUNT(DISTINCT user_normalized) AS unique_users,
-        COUNT(DISTINCT domain) AS active_domains,
-        COUNT(DISTINCT title) AS unique_pages_edited,
         SUM(CASE WHEN is_bot THEN 1 ELSE 0 END) AS bot_events,
         SUM(CASE WHEN is_anonymous THEN 1 ELSE 0 END) AS anonymous_events,
         SUM(CASE WHEN is_bot = FALSE AND is_anonymous = FALSE THEN 1 ELSE 0 END)
@@ -36,6 +34,35 @@ WITH base AS (
         SUM(CASE WHEN region = 'other' THEN 1 ELSE 0 END) AS other_events
     FROM silver_day
     GROUP BY event_date
+),
+distinct_users AS (
+    SELECT summary_date, COUNT(*) AS unique_users
+    FROM (
+        SELECT event_date AS summary_date, user_normalized
+        FROM silver_day
+        WHERE user_normalized IS NOT NULL
+        GROUP BY event_date, user_normalized
+    ) AS day_users
+    GROUP BY summary_date
+),
+distinct_pages AS (
+    SELECT summary_date, COUNT(*) AS unique_pages_edited
+    FROM (
+        SELECT event_date AS summary_date, title
+        FROM silver_day
+        WHERE title IS NOT NULL
+        GROUP BY event_date, title
+    ) AS day_pages
+    GROUP BY summary_date
+),
+distinct_domains AS (
+    SELECT summary_date, COUNT(*) AS active_domains
+    FROM (
+        SELECT event_date AS summary_date, domain
+        FROM silver_day
+        GROUP BY event_date, domain
+    ) AS day_domains
+    GROUP BY summary_date
 ),
 hour_events AS (
     SELECT event_date AS summary_date, event_hour, COUNT(*) AS events
@@ -63,6 +90,9 @@ risk AS (
 health AS (
     SELECT
         base.*,
+        COALESCE(distinct_users.unique_users, 0) AS unique_users,
+        distinct_domains.active_domains,
+        COALESCE(distinct_pages.unique_pages_edited, 0) AS unique_pages_edited,
         peak.peak_hour_events,
         COALESCE(risk.scored_users, 0) AS scored_users,
         COALESCE(risk.high_users, 0) AS high_users,
@@ -89,6 +119,9 @@ health AS (
         END AS h_deletions
     FROM base
     JOIN peak ON peak.summary_date = base.summary_date
+    JOIN distinct_domains ON distinct_domains.summary_date = base.summary_date
+    LEFT JOIN distinct_users ON distinct_users.summary_date = base.summary_date
+    LEFT JOIN distinct_pages ON distinct_pages.summary_date = base.summary_date
     LEFT JOIN risk ON risk.stat_date = base.summary_date
 )
 SELECT

@@ -15,35 +15,60 @@ WITH human AS (
     FROM silver_day
     WHERE is_bot = FALSE AND user_normalized IS NOT NULL
 ),
+-- one row per (date, user, hour, domain); the per-user figures roll these up, which is much
+-- faster than COUNT(DISTINCT domain) over every event and gives the same numbers
+cells AS (
+    SELECT
+        event_date,
+        user_normalized,
+        event_hour,
+        domain,
+        MAX(user_kind) AS user_kind,
+        COUNT(*) AS edits,
+        SUM(CASE WHEN is_large_deletion THEN 1 ELSE 0 END) AS large_deletions,
+        SUM(CASE WHEN is_anonymous THEN 1 ELSE 0 END) AS anonymous_edits
+    FROM human
+    GROUP BY event_date, user_normalized, event_hour, domain
+),
 per_user AS (
     SELECT
         event_date AS stat_date,
         user_normalized AS entity_id,
         MAX(user_kind) AS user_kind,
-        COUNT(*) AS total_edits,
-        COUNT(DISTINCT domain) AS domains_edited,
-        CAST(SUM(CASE WHEN is_large_deletion THEN 1 ELSE 0 END) AS BIGINT) AS large_deletions,
-        CAST(SUM(CASE WHEN is_anonymous THEN 1 ELSE 0 END) AS BIGINT) AS anonymous_edits
-    FROM human
+        CAST(SUM(edits) AS BIGINT) AS total_edits,
+        CAST(SUM(large_deletions) AS BIGINT) AS large_deletions,
+        CAST(SUM(anonymous_edits) AS BIGINT) AS anonymous_edits
+    FROM cells
     GROUP BY event_date, user_normalized
-    HAVING COUNT(*) >= 5
+    HAVING SUM(edits) >= 5
 ),
-per_hour AS (
-    SELECT event_date AS stat_date, user_normalized AS entity_id, COUNT(*) AS edits
-    FROM human
-    GROUP BY event_date, user_normalized, event_hour
+domains AS (
+    SELECT stat_date, entity_id, COUNT(*) AS domains_edited
+    FROM (
+        SELECT event_date AS stat_date, user_normalized AS entity_id, domain
+        FROM cells
+        GROUP BY event_date, user_normalized, domain
+    ) AS user_domains
+    GROUP BY stat_date, entity_id
 ),
 peak AS (
     SELECT stat_date, entity_id, MAX(edits) AS peak_hour_edits
-    FROM per_hour
+    FROM (
+        SELECT event_date AS stat_date, user_normalized AS entity_id, SUM(edits) AS edits
+        FROM cells
+        GROUP BY event_date, user_normalized, event_hour
+    ) AS user_hours
     GROUP BY stat_date, entity_id
 ),
 rated AS (
     SELECT
         per_user.*,
-        peak.peak_hour_edits,
+        domains.domains_edited,
+        CAST(peak.peak_hour_edits AS BIGINT) AS peak_hour_edits,
         ROUND(CAST(total_edits AS DOUBLE) / 24, 6) AS edits_per_hour_avg
     FROM per_user
+    JOIN domains
+        ON domains.stat_date = per_user.stat_date AND domains.entity_id = per_user.entity_id
     JOIN peak ON peak.stat_date = per_user.stat_date AND peak.entity_id = per_user.entity_id
 ),
 points AS (
