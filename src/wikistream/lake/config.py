@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -33,10 +35,17 @@ class LakeSettings(BaseModel):
         default=1024, ge=64, description="DuckDB memory limit of one silver/gold step."
     )
     transform_batch_rows: int = Field(
-        default=400_000,
+        default=100_000,
         ge=1_000,
         description=(
-            "Upstream rows one silver/gold commit handles at most (whole UTC days are never "
-            "split); bounds the memory of a catch-up or rebuild."
+            "Bronze rows one silver commit handles at most, silver rows one gold batch reads "
+            "at most (gold never splits a UTC day); bounds the memory of a catch-up or rebuild."
+        ),
+    )
+    arrow_memory_pool: Literal["jemalloc", "mimalloc", "system", "default"] = Field(
+        default="jemalloc",
+        description=(
+            "pyarrow allocator used by the silver/gold steps. jemalloc returns freed memory to "
+            "the OS (mimalloc, pyarrow's default, keeps it: ~2.5x the peak RSS on a catch-up)."
         ),
     )

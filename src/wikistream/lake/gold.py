@@ -202,7 +202,7 @@ def recompute(
         RISK_SCORES.identifier: sum(len(v) for v in touched.users.values()),
         DAILY_SUMMARY.identifier: len(dates),
     }
-    tables = {d.identifier: catalog.load_table(d.identifier) for d in pending}
+    tables = {d.identifier: catalog.load_table(d.identifier) for d in GOLD_TABLES}
     if not batches:
         for table_def in pending:
             if cursor_props:
@@ -213,18 +213,21 @@ def recompute(
         for number, (batch_dates, batch_tasks) in enumerate(batches, start=1):
             rows = _read_tasks(silver, batch_tasks, batch_dates)
             result.rows_in += rows.num_rows
-            outputs = compute_gold(con, rows)
+            stored = {
+                d.identifier: untouched_rows(tables[d.identifier], d, touched, batch_dates)
+                for d in GOLD_TABLES
+                if d in pending or d is RISK_SCORES
+            }
+            outputs = compute_touched(con, rows, touched, stored[RISK_SCORES.identifier][1])
             last = number == len(batches)
             for table_def in pending:
-                table = tables[table_def.identifier]
                 fresh = outputs[table_def.identifier]
-                fresh = fresh.filter(touched_mask(table_def, fresh, touched))
                 result.rows_out += fresh.num_rows
                 if table_def is not DAILY_SUMMARY:  # full dates: every group of the date
                     result.groups[table_def.identifier] += _full_date_rows(fresh, touched)
-                old_files, kept = untouched_rows(table, table_def, touched, batch_dates)
+                old_files, kept = stored[table_def.identifier]
                 rewrite_files(
-                    table,
+                    tables[table_def.identifier],
                     remove=old_files,
                     rows=conform(pa.concat_tables([kept, fresh]), table_def),
                     properties=cursor_props if last else None,
@@ -259,13 +262,62 @@ def untouched_rows(
     return files, conform(stored.filter(pc.invert(replaced)), table_def)
 
 
+HOURLY_INPUT = """
+SELECT s.*
+FROM silver_day AS s
+WHERE s.event_date IN (SELECT event_date FROM full_dates)
+   OR EXISTS (
+       SELECT 1 FROM touched_hours AS t
+       WHERE t.event_date = s.event_date AND t.event_hour = s.event_hour AND t.domain = s.domain
+   )
+"""
+"""Silver rows of the touched (date, hour, domain) groups: the input of the hourly model."""
+
+RISK_INPUT = """
+SELECT s.*
+FROM silver_day AS s
+WHERE s.event_date IN (SELECT event_date FROM full_dates)
+   OR EXISTS (
+       SELECT 1 FROM touched_users AS t
+       WHERE t.event_date = s.event_date AND t.user_normalized = s.user_normalized
+   )
+"""
+"""Silver rows of the touched (date, user) groups: the input of the risk model."""
+
+RISK_DAY_COLUMNS = ("stat_date", "risk_score", "risk_level", "alert_triggered")
+
+
 def compute_gold(con: duckdb.DuckDBPyConnection, silver_day: pa.Table) -> dict[str, pa.Table]:
-    """Run the three gold models over every silver row of some dates; stamp processed time."""
+    """Every gold row of the dates in ``silver_day`` (all rows of those dates)."""
+    days = pc.unique(silver_day["event_date"]).to_pylist()
+    empty_risk = RISK_SCORES.schema().as_arrow().empty_table()
+    return compute_touched(con, silver_day, Touched(full_dates=set(days)), empty_risk)
+
+
+def compute_touched(
+    con: duckdb.DuckDBPyConnection,
+    silver_day: pa.Table,
+    touched: Touched,
+    risk_kept: pa.Table,
+) -> dict[str, pa.Table]:
+    """Recompute the touched groups of the dates in ``silver_day`` (every silver row of them).
+
+    Hourly and risk models run on the rows of touched groups only; the daily summary needs the
+    whole day and every scored user, i.e. ``risk_kept`` (stored risk rows of untouched users)
+    plus the recomputed ones.
+    """
     params = {"schema_version": transform.sql_string(SCHEMA_VERSION)}
-    hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": silver_day}, params)
-    risk = transform.run_model(con, "gold_risk_scores", {"silver_day": silver_day}, params)
+    views = {"silver_day": silver_day, **_touched_views(touched)}
+    hourly_input = transform.run_sql(con, HOURLY_INPUT, views)
+    risk_input = transform.run_sql(con, RISK_INPUT, views)
+    hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": hourly_input}, params)
+    risk = transform.run_model(con, "gold_risk_scores", {"silver_day": risk_input}, params)
+    risk_day_schema = RISK_SCORES.schema().select(*RISK_DAY_COLUMNS).as_arrow()
+    risk_day = pa.concat_tables(
+        [t.select(risk_day_schema.names).cast(risk_day_schema) for t in (risk_kept, risk)]
+    )
     daily = transform.run_model(
-        con, "gold_daily_summary", {"silver_day": silver_day, "risk_day": risk}, params
+        con, "gold_daily_summary", {"silver_day": silver_day, "risk_day": risk_day}, params
     )
     now = utc_now()
     outputs = {}
@@ -275,6 +327,27 @@ def compute_gold(con: duckdb.DuckDBPyConnection, silver_day: pa.Table) -> dict[s
             rows.append_column("gold_processed_at", stamp), table_def
         )
     return outputs
+
+
+def _touched_views(touched: Touched) -> dict[str, pa.Table]:
+    hours = [(d, h, dom) for d, groups in touched.hours.items() for h, dom in groups]
+    users = [(d, u) for d, names in touched.users.items() for u in names]
+    return {
+        "full_dates": pa.table({"event_date": pa.array(sorted(touched.full_dates), pa.string())}),
+        "touched_hours": pa.table(
+            {
+                "event_date": pa.array([g[0] for g in hours], pa.string()),
+                "event_hour": pa.array([g[1] for g in hours], pa.int32()),
+                "domain": pa.array([g[2] for g in hours], pa.string()),
+            }
+        ),
+        "touched_users": pa.table(
+            {
+                "event_date": pa.array([g[0] for g in users], pa.string()),
+                "user_normalized": pa.array([g[1] for g in users], pa.string()),
+            }
+        ),
+    }
 
 
 def touched_mask(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Array:

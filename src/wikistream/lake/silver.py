@@ -199,7 +199,8 @@ def batch_files(files: Sequence[DataFile], max_rows: int) -> Iterator[list[DataF
 
 def _rename_user(rows: pa.Table) -> pa.Table:
     # `user` is a reserved word in SQL dialects; the model reads the raw name as user_raw
-    return rows.rename_columns(["user_raw" if n == "user" else n for n in rows.column_names])
+    renamed = rows.rename_columns(["user_raw" if n == "user" else n for n in rows.column_names])
+    return renamed.append_column("batch_row", pa.array(range(rows.num_rows), pa.int64()))
 
 
 def event_dates(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> list[str]:

@@ -8,6 +8,7 @@ named by the runner; parameters are ``{name}`` placeholders filled by :func:`ren
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -20,6 +21,8 @@ from wikistream.errors import LakeError
 
 if TYPE_CHECKING:
     from wikistream.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -62,9 +65,28 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def use_memory_pool(name: str) -> None:
+    """Make ``name`` pyarrow's default allocator for this process (if this build has it)."""
+    pools = {
+        "jemalloc": pa.jemalloc_memory_pool,
+        "mimalloc": pa.mimalloc_memory_pool,
+        "system": pa.system_memory_pool,
+    }
+    if name not in pools or pa.default_memory_pool().backend_name == name:
+        return
+    try:
+        pa.set_memory_pool(pools[name]())
+    except NotImplementedError:  # pyarrow built without that allocator: keep the default
+        log.warning("pyarrow has no %s allocator; keeping %s", name, pa.default_memory_pool())
+
+
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session in UTC, with the step's thread and memory limits."""
+    """An in-memory DuckDB session in UTC, with the step's thread and memory limits.
+
+    Also switches pyarrow to the configured allocator (``lake.arrow_memory_pool``).
+    """
     lake = settings.lake
+    use_memory_pool(lake.arrow_memory_pool)
     con = duckdb.connect(
         config={
             "threads": lake.transform_threads,
@@ -76,6 +98,19 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     for statement in DUCKDB_PRELUDE:
         con.execute(statement)
     return con
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, views: Mapping[str, pa.Table]) -> pa.Table:
+    """Register ``views``, run ``sql`` and return its result as an Arrow table."""
+    for view, table in views.items():
+        con.register(view, table)
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise LakeError(f"SQL failed on DuckDB: {exc}\n{sql}") from exc
+    finally:
+        for view in views:
+            con.unregister(view)
 
 
 def run_model(

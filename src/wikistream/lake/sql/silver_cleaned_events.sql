@@ -1,7 +1,8 @@
 -- silver.cleaned_events: cleaned, classified, deduplicated events (SEED-FACTS §3.3 + our fixes).
 --
 -- Views provided by the runner:
---   bronze_batch     bronze.raw_events rows to clean (column `user` renamed to `user_raw`)
+--   bronze_batch     bronze.raw_events rows to clean (column `user` renamed to `user_raw`) and
+--                    batch_row, a number unique within the batch (a row id)
 --   silver_existing  silver rows already stored for the event dates of the batch
 --                    (event_date, event_id, log_partition, log_offset, bronze_processed_at)
 -- Parameters: {control_chars} {ipv4_pattern} {ipv6_pattern} {temporary_pattern} {schema_version}
@@ -51,7 +52,7 @@ cleaned AS (
         SUBSTRING(domain, 1, 2) AS language,
         title,
         namespace,
-        TRIM(TRANSLATE(user_raw, {control_chars}, '')) AS user_normalized,
+        user_raw,
         COALESCE(is_bot, FALSE) AS is_bot,
         length_old,
         length_new,
@@ -65,38 +66,35 @@ cleaned AS (
         CAST(CAST(event_timestamp AS DATE) AS STRING) AS event_date,
         CAST(HOUR(event_timestamp) AS INT) AS event_hour,
         log_partition,
-        log_offset
+        log_offset,
+        batch_row
     FROM valid
 ),
-classified AS (
+-- names are normalized and classified once per distinct raw name, not once per event
+users AS (
     SELECT
-        cleaned.*,
+        user_raw,
+        user_normalized,
         CASE
-            WHEN user_normalized IS NULL THEN NULL
             WHEN regexp_like(user_normalized, {ipv4_pattern}) THEN 'ip'
             WHEN regexp_like(user_normalized, {ipv6_pattern}) THEN 'ip'
             WHEN regexp_like(user_normalized, {temporary_pattern}) THEN 'temporary'
             ELSE 'registered'
         END AS user_kind
+    FROM (
+        SELECT user_raw, TRIM(TRANSLATE(user_raw, {control_chars}, '')) AS user_normalized
+        FROM (SELECT DISTINCT user_raw FROM cleaned WHERE user_raw IS NOT NULL) AS raw_names
+    ) AS names
+),
+classified AS (
+    SELECT cleaned.*, users.user_normalized, users.user_kind
     FROM cleaned
+    LEFT JOIN users ON users.user_raw = cleaned.user_raw
 ),
-ranked AS (
-    SELECT
-        classified.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY event_date, event_id
-            ORDER BY log_partition ASC NULLS LAST, log_offset ASC NULLS LAST,
-                     bronze_processed_at ASC NULLS LAST
-        ) AS rank_in_batch
-    FROM classified
-),
-best AS (
-    SELECT * FROM ranked WHERE rank_in_batch = 1
-),
+-- one window over narrow keys decides both the in-batch dedup and the contest with stored rows
 contest AS (
     SELECT
-        event_date,
-        event_id,
+        batch_row,
         from_batch,
         ROW_NUMBER() OVER (
             PARTITION BY event_date, event_id
@@ -105,13 +103,21 @@ contest AS (
         ) AS rank_overall
     FROM (
         SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
-               0 AS from_batch
+               0 AS from_batch, CAST(NULL AS BIGINT) AS batch_row
         FROM silver_existing
         UNION ALL
         SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
-               1 AS from_batch
-        FROM best
+               1 AS from_batch, batch_row
+        FROM classified
     ) AS candidates
+),
+best AS (
+    SELECT classified.*
+    FROM classified
+    JOIN contest
+        ON contest.batch_row = classified.batch_row
+        AND contest.from_batch = 1
+        AND contest.rank_overall = 1
 )
 SELECT
     best.event_id,
@@ -143,11 +149,6 @@ SELECT
     best.log_offset,
     stored.event_id IS NOT NULL AS replaces_existing
 FROM best
-JOIN contest
-    ON contest.event_date = best.event_date
-    AND contest.event_id = best.event_id
-    AND contest.from_batch = 1
-    AND contest.rank_overall = 1
 LEFT JOIN silver_existing AS stored
     ON stored.event_date = best.event_date
     AND stored.event_id = best.event_id
