@@ -209,30 +209,61 @@ def recompute(
                 commit_rows(tables[table_def.identifier], properties=cursor_props)
                 result.commits += 1
         return
+    held = _HeldRows(pending, touched)
     with transform.connect(settings) as con:
-        for number, (batch_dates, batch_tasks) in enumerate(batches, start=1):
+        for batch_dates, batch_tasks in batches:
             rows = _read_tasks(silver, batch_tasks, batch_dates)
             result.rows_in += rows.num_rows
-            stored = {
-                d.identifier: untouched_rows(tables[d.identifier], d, touched, batch_dates)
-                for d in GOLD_TABLES
-                if d in pending or d is RISK_SCORES
-            }
-            outputs = compute_touched(con, rows, touched, stored[RISK_SCORES.identifier][1])
-            last = number == len(batches)
+            _, risk_kept = untouched_rows(
+                tables[RISK_SCORES.identifier], RISK_SCORES, touched, batch_dates
+            )
+            outputs = compute_touched(con, rows, touched, risk_kept)
             for table_def in pending:
                 fresh = outputs[table_def.identifier]
                 result.rows_out += fresh.num_rows
                 if table_def is not DAILY_SUMMARY:  # full dates: every group of the date
                     result.groups[table_def.identifier] += _full_date_rows(fresh, touched)
-                old_files, kept = stored[table_def.identifier]
-                rewrite_files(
-                    tables[table_def.identifier],
-                    remove=old_files,
-                    rows=conform(pa.concat_tables([kept, fresh]), table_def),
-                    properties=cursor_props if last else None,
-                )
-                result.commits += 1
+            held.add(batch_dates, outputs)
+            if held.rows > FLUSH_ROWS:  # a long rebuild: commit what is done so far
+                result.commits += held.commit(tables, properties=None)
+    result.commits += held.commit(tables, properties=cursor_props)
+
+
+FLUSH_ROWS = 500_000
+"""Recomputed gold rows held for one commit per table at most (a long rebuild flushes)."""
+
+
+class _HeldRows:
+    """Recomputed rows and their dates, per gold table, until the next commit."""
+
+    def __init__(self, tables: Sequence[TableDef], touched: Touched) -> None:
+        self.tables = list(tables)
+        self.touched = touched
+        self.dates: list[str] = []
+        self.parts: dict[str, list[pa.Table]] = {d.identifier: [] for d in tables}
+
+    @property
+    def rows(self) -> int:
+        return sum(part.num_rows for parts in self.parts.values() for part in parts)
+
+    def add(self, dates: Sequence[str], outputs: dict[str, pa.Table]) -> None:
+        self.dates.extend(dates)
+        for table_def in self.tables:
+            self.parts[table_def.identifier].append(outputs[table_def.identifier])
+
+    def commit(self, tables: dict[str, Table], properties: dict[str, str] | None) -> int:
+        """Replace the held dates' files in each table, one transaction each; count commits."""
+        commits = 0
+        for table_def in self.tables:
+            name = table_def.identifier
+            old_files, kept = untouched_rows(tables[name], table_def, self.touched, self.dates)
+            rows = conform(pa.concat_tables([kept, *self.parts[name]]), table_def)
+            if old_files or rows.num_rows or properties:
+                rewrite_files(tables[name], remove=old_files, rows=rows, properties=properties)
+                commits += 1
+            self.parts[name] = []
+        self.dates = []
+        return commits
 
 
 def date_column(table_def: TableDef) -> str:

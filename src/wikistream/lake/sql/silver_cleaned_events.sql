@@ -91,6 +91,12 @@ classified AS (
     FROM cleaned
     LEFT JOIN users ON users.user_raw = cleaned.user_raw
 ),
+-- only stored rows sharing an event id with the batch take part in the contest
+stored AS (
+    SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at
+    FROM silver_existing
+    WHERE event_id IN (SELECT event_id FROM valid)
+),
 -- one window over narrow keys decides both the in-batch dedup and the contest with stored rows
 contest AS (
     SELECT
@@ -104,7 +110,7 @@ contest AS (
     FROM (
         SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
                0 AS from_batch, CAST(NULL AS BIGINT) AS batch_row
-        FROM silver_existing
+        FROM stored
         UNION ALL
         SELECT event_date, event_id, log_partition, log_offset, bronze_processed_at,
                1 AS from_batch, batch_row
@@ -149,6 +155,6 @@ SELECT
     best.log_offset,
     stored.event_id IS NOT NULL AS replaces_existing
 FROM best
-LEFT JOIN silver_existing AS stored
+LEFT JOIN stored
     ON stored.event_date = best.event_date
     AND stored.event_id = best.event_id
