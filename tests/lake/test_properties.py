@@ -135,7 +135,7 @@ def check_invariants(tables: dict[str, list[dict[str, Any]]]) -> None:
         assert 0 <= risk["risk_score"] <= 100
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(events=st.lists(base_event, min_size=1, max_size=60))
 def test_gold_model_invariants(events: list[dict[str, Any]]) -> None:
     """The SQL models alone (no Iceberg), many more cases: the seed's aggregate identities."""
