@@ -86,6 +86,7 @@ class SseParser:
     def _process(self, lines: list[str]) -> list[SseEvent]:
         events: list[SseEvent] = []
         data = self._data
+        add_data = data.append
         for line in lines:
             if not line:
                 if data:
@@ -98,17 +99,13 @@ class SseParser:
                     )
                     data.clear()
                 self._event_type = ""
-                continue
-            if line.startswith("data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(" ") else value)
-                continue
-            if line[0] == ":":
-                continue
-            field, colon, value = line.partition(":")
-            if colon and value.startswith(" "):
-                value = value[1:]
-            self._apply_field(field, value, data)
+            elif line[:5] == "data:":
+                add_data(line[6:] if line[5:6] == " " else line[5:])
+            elif line[0] != ":":
+                field, colon, value = line.partition(":")
+                if colon and value[:1] == " ":
+                    value = value[1:]
+                self._apply_field(field, value, data)
         return events
 
     def _apply_field(self, field: str, value: str, data: list[str]) -> None:

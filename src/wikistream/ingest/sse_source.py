@@ -162,6 +162,8 @@ class SseSource:
                 elif isinstance(item, Batch):
                     if item.retry_ms is not None:
                         self._retry_floor_s = min(item.retry_ms / 1000, self.settings.backoff_max_s)
+                    if item.events:
+                        self.status.last_event_at = utc_now()
                     for event in item.events:
                         if event.event == "error":
                             return _error_frame(event, delivered)
@@ -170,7 +172,6 @@ class SseSource:
                         if event.id:
                             self._last_id = event.id
                         delivered += 1
-                        self.status.last_event_at = utc_now()
                         yield event
                 elif isinstance(item, Refused):
                     return self._refused(item)
