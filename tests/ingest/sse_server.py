@@ -47,23 +47,31 @@ class StreamEvent:
 
 
 def load_events(
-    path: Path, id_form: Literal["offset", "timestamp"] = "offset", *, pretty: bool = False
+    path: Path,
+    id_form: Literal["offset", "timestamp"] = "offset",
+    *,
+    pretty: bool = False,
+    rebase_to: datetime | None = None,
 ) -> list[StreamEvent]:
     """Turn a real recentchange JSONL file into stream events with real-format ids.
 
     Offset ids come from ``meta.offset``. Timestamp ids carry the message time + 1 ms (as
     EventStreams does); message times are ``meta.dt`` made strictly increasing, because several
     events share one second and Kafka's offsetsForTimes would otherwise skip some on resume.
-    ``pretty`` re-indents each JSON object so ``data`` spans several lines.
+    ``pretty`` re-indents each JSON object so ``data`` spans several lines. ``rebase_to`` shifts
+    the message times so the last event is at that time (old samples inside the 7-day window).
     """
     events: list[StreamEvent] = []
     previous_ms = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    shift_ms = 0
+    if rebase_to is not None:
+        last_ms = max(_dt_ms(json.loads(line)["meta"]["dt"]) for line in lines)
+        shift_ms = int(rebase_to.timestamp() * 1000) - last_ms
+    for line in lines:
         obj = json.loads(line)
         meta = obj["meta"]
-        dt_ms = int(datetime.fromisoformat(meta["dt"]).timestamp() * 1000)
+        dt_ms = _dt_ms(meta["dt"]) + shift_ms
         timestamp_ms = max(dt_ms, previous_ms + 1)
         previous_ms = timestamp_ms
         if id_form == "offset":
@@ -89,6 +97,10 @@ def load_events(
             )
         )
     return events
+
+
+def _dt_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
 @dataclass

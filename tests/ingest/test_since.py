@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from wikistream.errors import ConfigError, SinceOutOfRangeError
-from wikistream.ingest.since import parse_since, since_param
+from wikistream.ingest.since import check_since, parse_since, since_param
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 
@@ -92,3 +92,13 @@ def test_since_param_format() -> None:
     )
     with pytest.raises(ValueError, match="aware"):
         since_param(datetime(2026, 11, 26, 8, 30))
+
+
+def test_check_since_on_datetimes() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    start = datetime(2026, 11, 27, 10, 0, tzinfo=plus_two)
+    assert check_since(start, 7, now=NOW) == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    with pytest.raises(SinceOutOfRangeError, match=r"since 2026-11-01T00:00:00Z is, older"):
+        check_since(datetime(2026, 11, 1, tzinfo=UTC), 7, now=NOW)
+    with pytest.raises(ValueError, match="naive"):
+        check_since(datetime(2026, 11, 27), 7, now=NOW)

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from tests.ingest.sse_server import (
     running_server,
 )
 from wikistream import __version__
+from wikistream.clock import utc_now
+from wikistream.errors import SinceOutOfRangeError
 from wikistream.ingest import sse_source
 from wikistream.ingest.config import IngestSettings
 from wikistream.ingest.since import since_param
@@ -101,7 +103,9 @@ def events_2026(shared_data: Path) -> list[StreamEvent]:
 
 @pytest.fixture
 def events_2023(shared_data: Path) -> list[StreamEvent]:
-    return load_events(shared_data / "recentchange-enwiki-2023-07-29.jsonl", "timestamp")
+    """The 2023 sample with timestamp ids, moved to the last hour (inside the retention)."""
+    path = shared_data / "recentchange-enwiki-2023-07-29.jsonl"
+    return load_events(path, "timestamp", rebase_to=utc_now() - timedelta(minutes=10))
 
 
 def test_clean_stream_in_order_with_policy_headers(events_2026: list[StreamEvent]) -> None:
@@ -305,6 +309,19 @@ def test_resume_id_wins_over_since(events_2023: list[StreamEvent]) -> None:
         run = consume(source, want=10, resume_id=events_2023[49].id)
     assert run.events[0].id == events_2023[50].id
     assert server.requests[0].query == {}
+
+
+def test_since_outside_the_retention_is_refused_before_connecting() -> None:
+    settings = fast_settings(closed_port_url())
+    with pytest.raises(SinceOutOfRangeError, match="7-day retention"):
+        SseSource(settings, since=utc_now() - timedelta(days=7, minutes=1))
+    with pytest.raises(SinceOutOfRangeError, match="in the future"):
+        SseSource(settings, since=utc_now() + timedelta(hours=1))
+    with pytest.raises(ValueError, match="naive"):
+        SseSource(settings, since=datetime(2026, 1, 1))
+    short = fast_settings(closed_port_url(), retention_days=1)
+    with pytest.raises(SinceOutOfRangeError, match="1-day retention"):
+        SseSource(short, since=utc_now() - timedelta(days=2))
 
 
 def test_stop_returns_fast_while_the_server_is_silent(events_2026: list[StreamEvent]) -> None:

@@ -28,21 +28,35 @@ def parse_since(text: str, retention_days: float = 7.0, *, now: datetime | None 
     future.
     """
     now = now or utc_now()
-    start = _parse(text, now)
+    return check_since(_parse(text, now), retention_days, now=now, text=text.strip())
+
+
+def check_since(
+    start: datetime,
+    retention_days: float = 7.0,
+    *,
+    now: datetime | None = None,
+    text: str | None = None,
+) -> datetime:
+    """Return ``start`` if the stream can still start there; else raise SinceOutOfRangeError."""
+    if start.tzinfo is None:
+        raise ValueError(f"since must be an aware datetime, got naive {start.isoformat()}")
+    now = now or utc_now()
+    given = f"--since {text} means {_show(start)}" if text else f"since {_show(start)} is"
     oldest = now - timedelta(days=retention_days)
     if start < oldest:
         raise SinceOutOfRangeError(
-            f"--since {text.strip()} means {_show(start)}, older than EventStreams' "
-            f"{retention_days:g}-day retention (oldest possible start: {_show(oldest)}); "
-            "the server would silently start from now instead. Use a value within "
-            f"{retention_days:g} days, or replay a file with: wikistream ingest --replay FILE"
+            f"{given}, older than EventStreams' {retention_days:g}-day retention (oldest "
+            f"possible start: {_show(oldest)}); the server would silently start from now "
+            f"instead. Use a value within {retention_days:g} days, or replay a file with: "
+            "wikistream ingest --replay FILE"
         )
     if start > now + FUTURE_TOLERANCE:
         raise SinceOutOfRangeError(
-            f"--since {text.strip()} means {_show(start)}, which is in the future (now is "
-            f"{_show(now)}); give a past time such as 2h or an ISO time like {_show(now)}"
+            f"{given}, which is in the future (now is {_show(now)}); give a past time such "
+            f"as 2h or an ISO time like {_show(now)}"
         )
-    return start
+    return start.astimezone(UTC)
 
 
 def since_param(value: datetime) -> str:

@@ -30,7 +30,7 @@ from wikistream import __version__
 from wikistream.clock import utc_now
 from wikistream.ingest.backoff import backoff_delay, parse_retry_after
 from wikistream.ingest.config import IngestSettings
-from wikistream.ingest.since import since_param
+from wikistream.ingest.since import check_since, since_param
 from wikistream.ingest.source import SourceStatus, SseEvent
 from wikistream.ingest.sse_connection import Batch, Ended, Opened, Refused, SseConnection
 
@@ -44,7 +44,11 @@ OFFLINE_HINT = (
     "then wikistream run --replay demo.jsonl.gz"
 )
 _STATUS_HINTS = {
-    400: "the server rejected the request; if it mentions the timestamp, check --since",
+    400: (
+        "the server rejected the request; if it mentions the timestamp, check --since; if it "
+        "mentions assignments or topics, the stored resume id belongs to another stream "
+        "(check ingest.stream_url)"
+    ),
     401: "the stream needs no credentials; check ingest.stream_url",
     403: (
         "Wikimedia blocks missing or generic User-Agents; set a real contact with "
@@ -76,8 +80,9 @@ class SseSource:
     """Live EventStreams source (implements :class:`~wikistream.ingest.source.EventSource`)."""
 
     def __init__(self, settings: IngestSettings, since: datetime | None = None) -> None:
+        """Raise SinceOutOfRangeError when ``since`` is outside the stream's retention."""
         self.settings = settings
-        self.since = since
+        self.since = None if since is None else check_since(since, settings.retention_days)
         self.status = SourceStatus()
         self._last_id: str | None = None
         self._retry_floor_s = 0.0
