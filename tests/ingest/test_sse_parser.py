@@ -152,3 +152,47 @@ def test_partial_event_is_never_returned() -> None:
     assert parser.pending_bytes > 0
     # A finished line without the blank line is not an event either.
     assert parser.feed(b"1}\n") == []
+
+
+def test_oversize_data_is_cut_to_one_more_than_the_limit() -> None:
+    parser = SseParser(max_data_chars=100)
+    events = parser.feed(b"id: 1\ndata: " + b"x" * 10_000 + b"\n\nid: 2\ndata: ok\n\n")
+    assert [len(e.data) for e in events] == [101, 2]
+    assert [e.id for e in events] == ["1", "2"]
+    assert parser.truncated_events == 1
+
+
+def test_oversize_over_many_data_lines_is_cut_too() -> None:
+    parser = SseParser(max_data_chars=100)
+    events = parser.feed(b"data: " + b"y" * 60 + b"\n" + b"data: " + b"z" * 60 + b"\n" * 2)
+    assert events[0].data == "y" * 60 + "\n" + "z" * 40
+    assert len(events[0].data) == 101
+    # Exactly at the limit is not cut.
+    exact = SseParser(max_data_chars=100).feed(
+        b"data: " + b"a" * 49 + b"\ndata: " + b"b" * 50 + b"\n\n"
+    )
+    assert len(exact[0].data) == 100
+
+
+def test_endless_line_keeps_memory_bounded() -> None:
+    parser = SseParser(max_data_chars=100)
+    assert parser.feed(b"data: ") == []
+    for _ in range(1000):
+        assert parser.feed(b"w" * 1000) == []
+        assert parser.pending_bytes <= 4 * 100 + 64
+    events = parser.feed(b"w\r\n\r\ndata: next\n\n")
+    assert [len(e.data) for e in events] == [101, 4]
+    assert events[1].data == "next"
+    assert parser.truncated_events == 1
+
+
+def test_multibyte_oversize_still_reads_as_oversize() -> None:
+    parser = SseParser(max_data_chars=100)
+    (event,) = parser.feed(b"data: " + "漢".encode() * 5000 + b"\n\n")
+    assert len(event.data) == 101
+    assert len(event.data.encode()) > 100
+
+
+def test_no_limit_by_default() -> None:
+    (event,) = SseParser().feed(b"data: " + b"q" * 3_000_000 + b"\n\n")
+    assert len(event.data) == 3_000_000

@@ -254,6 +254,18 @@ def test_client_errors_back_off_to_the_max_with_an_actionable_line(
     assert all(f"HTTP {status}" in r.getMessage() and hint in r.getMessage() for r in errors)
 
 
+def test_oversize_event_is_cut_and_reported(events_2026: list[StreamEvent], caplog: Any) -> None:
+    caplog.set_level(logging.WARNING, LOGGER)
+    huge = b'event: message\nid: huge\ndata: {"x": "' + b"h" * 3_000_000 + b'"}\n\n'
+    script = ServerScript(replies=[Reply(raw_prefix=huge)])
+    with running_server(events_2026[:2], script) as server:
+        source = SseSource(fast_settings(server.url, max_event_bytes=50_000))
+        run = consume(source, want=3)
+    assert [len(e.data) for e in run.events[:1]] == [50_001]
+    assert [e.id for e in run.events[1:]] == [e.id for e in events_2026[:2]]
+    assert any("ingest.max_event_bytes=50000" in r.getMessage() for r in caplog.records)
+
+
 def test_unreachable_logs_one_clear_warning_per_streak(caplog: Any) -> None:
     caplog.set_level(logging.DEBUG, LOGGER)
     source = SseSource(fast_settings(closed_port_url()))

@@ -34,6 +34,7 @@ class Batch:
 
     events: list[SseEvent]
     retry_ms: int | None
+    truncated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,14 @@ class SseConnection:
         *,
         headers: dict[str, str],
         params: dict[str, str],
+        max_data_chars: int | None = None,
     ) -> None:
         self.items: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_BATCHES)
         self._client = client
         self._url = url
         self._headers = headers
         self._params = params
+        self._max_data_chars = max_data_chars
         self._cancelled = threading.Event()
         self._response: httpx.Response | None = None
         self._thread = threading.Thread(target=self._run, name="wikistream-sse-read", daemon=True)
@@ -102,7 +105,7 @@ class SseConnection:
         return False
 
     def _run(self) -> None:
-        parser = SseParser()
+        parser = SseParser(max_data_chars=self._max_data_chars)
         try:
             with self._client.stream(
                 "GET", self._url, headers=self._headers, params=self._params
@@ -117,13 +120,18 @@ class SseConnection:
                 if not self._put(Opened()):
                     return
                 retry_ms: int | None = None
+                truncated = 0
                 for chunk in response.iter_bytes():
                     if self._cancelled.is_set():
                         return
                     events = parser.feed(chunk)
                     if events or parser.retry_ms != retry_ms:
                         retry_ms = parser.retry_ms
-                        if not self._put(Batch(events, retry_ms)):
+                        cut, truncated = (
+                            parser.truncated_events - truncated,
+                            parser.truncated_events,
+                        )
+                        if not self._put(Batch(events, retry_ms, cut)):
                             return
             self._put(Ended(None, parser.pending_bytes))
         except Exception as exc:  # every failure must reach the consumer as an item

@@ -15,6 +15,10 @@ that ends it has arrived. What the spec says, and what this parser does:
 - an event cut off by the end of the connection is never returned: a new connection starts a
   new parser, and what the old one had buffered is simply dropped.
 
+Memory stays bounded against a hostile or broken server: with ``max_data_chars`` set, an event's
+data is cut to ``max_data_chars + 1`` characters (so it still reads as oversize downstream and is
+dead-lettered with that reason) and an endless line is cut after ``4 * max_data_chars + 64`` bytes.
+
 Speed matters because replays push 100k+ events/s through the same code: complete lines are
 decoded in one ``bytes.decode`` per chunk and split with ``str.split``, not byte by byte.
 """
@@ -32,22 +36,35 @@ class SseParser:
     __slots__ = (
         "_buffer",
         "_data",
+        "_data_chars",
+        "_data_cut",
+        "_discard_line",
         "_event_type",
+        "_max_data",
+        "_max_line",
         "_skip_lf",
         "_started",
         "last_event_id",
         "retry_ms",
+        "truncated_events",
     )
 
-    def __init__(self, last_event_id: str | None = None) -> None:
+    def __init__(self, last_event_id: str | None = None, max_data_chars: int | None = None) -> None:
         self._buffer = b""
         self._data: list[str] = []
         self._event_type = ""
         # A chunk ended with CR: if the next one starts with LF, that LF ends the same line.
         self._skip_lf = False
         self._started = False
+        self._max_data = max_data_chars
+        # UTF-8 needs at most 4 bytes a character, so a line cut here still holds enough text.
+        self._max_line = None if max_data_chars is None else 4 * max_data_chars + 64
+        self._discard_line = False
+        self._data_chars = 0
+        self._data_cut = False
         self.last_event_id: str | None = last_event_id
         self.retry_ms: int | None = None
+        self.truncated_events = 0
 
     @property
     def pending_bytes(self) -> int:
@@ -60,6 +77,12 @@ class SseParser:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+        if self._discard_line:  # the rest of an over-long line: drop it up to its terminator
+            cut = _first_terminator(chunk)
+            if cut < 0:
+                return []
+            chunk = chunk[cut:]
+            self._discard_line = False
         buffer = self._buffer + chunk if self._buffer else chunk
         end = buffer.rfind(b"\n")
         has_cr = b"\r" in buffer
@@ -67,8 +90,10 @@ class SseParser:
             end = max(end, buffer.rfind(b"\r"))
         if end < 0:
             self._buffer = buffer
+            self._limit_line()
             return []
         self._buffer = buffer[end + 1 :]
+        self._limit_line()
         # Line terminators are ASCII, so the text up to one never splits a UTF-8 sequence.
         text = buffer[: end + 1].decode("utf-8", "replace")
         if not self._started:
@@ -98,9 +123,17 @@ class SseParser:
                         )
                     )
                     data.clear()
+                    if self._data_cut:
+                        self.truncated_events += 1
                 self._event_type = ""
+                self._data_chars = 0
+                self._data_cut = False
             elif line[:5] == "data:":
-                add_data(line[6:] if line[5:6] == " " else line[5:])
+                value = line[6:] if line[5:6] == " " else line[5:]
+                if self._max_data is None:
+                    add_data(value)
+                else:
+                    self._add_limited(value)
             elif line[0] != ":":
                 field, colon, value = line.partition(":")
                 if colon and value[:1] == " ":
@@ -115,6 +148,31 @@ class SseParser:
         elif field == "event":
             self._event_type = value
         elif field == "data":  # "data" without a colon: an empty data line
-            data.append(value)
+            self._add_limited(value)
         elif field == "retry" and value.isascii() and value.isdigit():
             self.retry_ms = int(value)
+
+    def _add_limited(self, value: str) -> None:
+        if self._max_data is None:
+            self._data.append(value)
+            return
+        # Room left for this line: the cap, minus what is held, minus the joining newline.
+        room = self._max_data + 1 - self._data_chars - (1 if self._data else 0)
+        if room < 0 or (room == 0 and value):
+            self._data_cut = True
+            return
+        if len(value) > room:
+            value = value[:room]
+            self._data_cut = True
+        self._data_chars += len(value) + (1 if self._data else 0)
+        self._data.append(value)
+
+    def _limit_line(self) -> None:
+        if self._max_line is not None and len(self._buffer) > self._max_line:
+            self._buffer = self._buffer[: self._max_line]
+            self._discard_line = True
+
+
+def _first_terminator(chunk: bytes) -> int:
+    positions = [p for p in (chunk.find(b"\n"), chunk.find(b"\r")) if p >= 0]
+    return min(positions) if positions else -1

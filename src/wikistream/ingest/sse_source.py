@@ -152,7 +152,13 @@ class SseSource:
         """Run one connection; yield its events; return how it ended (None: stopped)."""
         headers, params = self._request()
         self._record_attempt(headers.get("Last-Event-ID"))
-        connection = SseConnection(client, self.settings.stream_url, headers=headers, params=params)
+        connection = SseConnection(
+            client,
+            self.settings.stream_url,
+            headers=headers,
+            params=params,
+            max_data_chars=self.settings.max_event_bytes,
+        )
         connection.start()
         delivered = 0
         try:
@@ -169,6 +175,8 @@ class SseSource:
                         self._retry_floor_s = min(item.retry_ms / 1000, self.settings.backoff_max_s)
                     if item.events:
                         self.status.last_event_at = utc_now()
+                    if item.truncated:
+                        self._warn_truncated(item.truncated)
                     for event in item.events:
                         if event.event == "error":
                             return _error_frame(event, delivered)
@@ -198,6 +206,16 @@ class SseSource:
             )
         else:
             log.info("stream %s connected", self.settings.stream_url)
+
+    def _warn_truncated(self, count: int) -> None:
+        limit = self.settings.max_event_bytes
+        log.warning(
+            "%d event(s) larger than ingest.max_event_bytes=%d were cut to %d characters to "
+            "bound memory; they are dead-lettered as oversize",
+            count,
+            limit,
+            limit + 1,
+        )
 
     def _refused(self, refused: Refused) -> _Outcome:
         code = refused.status
