@@ -21,7 +21,7 @@ from wikistream.ingest.config import IngestSettings
 from wikistream.ingest.sse_parser import SseParser
 from wikistream.ingest.sse_source import SseSource
 
-DATA = Path(os.environ.get("WIKISTREAM_SHARED_DATA", "../shared/data"))
+DATA = Path(os.environ.get("SHARED_DATA_DIR", "../shared/data"))
 
 
 def sample_events(count: int) -> list[StreamEvent]:
