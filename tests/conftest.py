@@ -11,7 +11,12 @@ import pytest
 from wikistream.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("WIKISTREAM_SHARED_DATA", REPO.parent / "shared" / "data"))
+# ../shared/data beside the main checkout; ../../shared/data beside a worktree in /work/wt/<name>.
+_CANDIDATES = [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]
+SHARED_DATA = Path(
+    os.environ.get("WIKISTREAM_SHARED_DATA")
+    or next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0])
+)
 
 
 @pytest.fixture(autouse=True)
