@@ -133,6 +133,7 @@ class Ingestor:
         )
         self._recent = RecentIds(cfg.dedup_recent_ids, state.recent_ids)
         self.resume_id: str | None = state.resume.get(resume_key)
+        self._last_hour: str | None = None
         self._raw: list[NewRecord] = []
         self._dlq: list[NewRecord] = []
         self._pending = 0
@@ -155,13 +156,19 @@ class Ingestor:
             self.resume_id = event.id
         verdict = self._checker.check(data)
         received_at = self._clock.now()
-        hour = verdict.hour or received_at[:13]
+        hour = verdict.hour
+        if hour is not None:
+            self._last_hour = hour
         topic, partition, offset = verdict.topic, verdict.partition, verdict.offset
         if topic is not None and partition is not None and offset is not None:
+            # No readable meta.dt: book it in the hour of the event before, so one bad date
+            # (or a replay of an old file) does not shift the ledger to the wall clock.
+            hour = hour or self._last_hour or received_at[:13]
             duplicate = self.coverage.observe(topic, partition, offset, hour)
         else:
             duplicate = verdict.event_id is not None and self._recent.seen(verdict.event_id)
-            self.coverage.observe_unpositioned(hour, duplicate=duplicate)
+            if hour is not None:  # nothing to place garbage without a date or position by
+                self.coverage.observe_unpositioned(hour, duplicate=duplicate)
         if duplicate:
             self.counters.duplicates += 1
         elif verdict.kind == CANARY:

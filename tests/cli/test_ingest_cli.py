@@ -1,0 +1,158 @@
+"""`wikistream ingest`, `log stats` and `dlq show` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.ingest.events import SAMPLE_2026, EventFactory, base_event, dumps
+from wikistream.cli import commands
+from wikistream.cli.app import app
+from wikistream.eventlog.sqlite import SqliteEventLog
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _commands() -> None:
+    if not any(c.name == "ingest" for c in app.registered_commands):
+        commands.register(app)
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("args", [["ingest"], ["log"], ["log", "stats"], ["dlq"], ["dlq", "show"]])
+def test_every_command_has_help(args: list[str]) -> None:
+    code, out = _cli(*args, "--help")
+    assert code == 0
+    assert "Usage" in out
+
+
+def _feed(tmp_path: Path, shared_data: Path) -> Path:
+    factory = EventFactory(base_event(shared_data))
+    first = dumps(factory.make())
+    canary = factory.make(domain="canary")  # offsets rise in file order, as upstream
+    lines = [
+        first,
+        "not json at all",
+        dumps({"$schema": canary["$schema"], "meta": canary["meta"]}),
+        dumps({**factory.make(), "bot": "yes"}),
+        dumps(factory.make(domain="commons.wikimedia.org")),
+    ]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(lines) + "\n" + (shared_data / SAMPLE_2026).read_text("utf-8"))
+    return path
+
+
+def test_ingest_then_log_stats_and_dlq_show(tmp_path: Path, shared_data: Path) -> None:
+    data = str(tmp_path / "data")
+    code, out = _cli(
+        "--data-dir",
+        data,
+        "ingest",
+        "--replay",
+        str(_feed(tmp_path, shared_data)),
+        "--speed",
+        "max",
+        "--once",
+        "--output",
+        "json",
+    )
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["run"] == {
+        "received": 55,
+        "appended": 26,
+        "dead_lettered": 2,
+        "filtered": 26,
+        "canary": 1,
+        "duplicates": 0,
+    }
+    log = SqliteEventLog(tmp_path / "data" / "eventlog.db")
+    log.commit("bronze", "raw-events", {0: 9})
+    log.close()
+
+    code, out = _cli("--data-dir", data, "log", "stats", "--output", "json")
+    assert code == 0, out
+    stats = json.loads(out)
+    topics = {t["topic"]: t for t in stats["topics"]}
+    assert topics["raw-events"]["records"] == 26
+    assert topics["dlq-events"]["records"] == 2
+    assert stats["groups"] == [
+        {
+            **stats["groups"][0],
+            "group": "bronze",
+            "topic": "raw-events",
+            "committed": 9,
+            "head": 25,
+            "lag": 16,
+        }
+    ]
+    assert stats["ingest"]["counters"] == summary["total"]
+    assert stats["ingest"]["balanced"] is True
+    assert stats["ingest"]["resume_ids"] == {"replay:feed.jsonl": summary["resume_id"]}
+    assert stats["canary"]["count"] == 1
+    assert stats["canary"]["age_s"] >= 0
+    hours = {(r["hour"], r["topic"]) for r in stats["coverage"]}
+    assert ("2026-02-26T15", "codfw.mediawiki.recentchange") in hours
+
+    code, out = _cli("--data-dir", data, "dlq", "show", "--limit", "5", "--output", "json")
+    assert code == 0, out
+    rows = json.loads(out)
+    assert [r["error_type"] for r in rows] == ["wrong_type", "invalid_json"]  # newest first
+    assert rows[1]["preview"] == "not json at all"
+    assert json.loads(rows[0]["sse_id"])[0]["offset"] == 4
+    code, out = _cli("--data-dir", data, "dlq", "show", "--limit", "1", "--output", "json")
+    assert [r["error_type"] for r in json.loads(out)] == ["wrong_type"]
+
+    for args in (["log", "stats"], ["dlq", "show"]):  # the human-readable tables render too
+        code, out = _cli("--data-dir", data, *args)
+        assert code == 0
+        assert "raw-events" in out or "wrong_type" in out
+
+
+def test_log_stats_on_an_empty_data_dir(tmp_path: Path) -> None:
+    code, out = _cli("--data-dir", str(tmp_path / "empty"), "log", "stats", "--output", "json")
+    assert code == 0, out
+    stats = json.loads(out)
+    assert stats["ingest"]["counters"]["received"] == 0
+    assert stats["coverage"] == []
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    return subprocess.run(
+        [sys.executable, "-m", "wikistream", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_text("{}\n")
+    cases = [
+        (["ingest", "--replay", str(feed), "--since", "2h"], "--since applies to the live"),
+        (["ingest", "--once"], "--once applies to --replay"),
+        (["ingest", "--replay", str(tmp_path / "missing.jsonl")], "does not exist"),
+        (["ingest", "--replay", str(feed), "--speed", "fast"], "--speed 'fast' is not valid"),
+    ]
+    for args, message in cases:
+        done = _run("--data-dir", str(tmp_path / "d"), *args)
+        assert done.returncode == 1, (args, done.stderr)
+        assert message in done.stderr
+        assert "Traceback" not in done.stderr
