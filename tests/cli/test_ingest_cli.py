@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,30 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
         assert done.returncode == 1, (args, done.stderr)
         assert message in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_second_ingest_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_text("")
+    data_dir = tmp_path / "d"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    args = ["--data-dir", str(data_dir), "ingest", "--replay", str(feed), "--speed", "max"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "wikistream", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        lock = data_dir / "ingest.lock"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+            time.sleep(0.05)
+        second = _run(*args, "--once")
+        assert second.returncode == 1
+        assert f"another `wikistream ingest` (pid {first.pid})" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=10)
+    assert first.returncode == 0
+    assert _run(*args, "--once").returncode == 0  # free again once the first one stopped

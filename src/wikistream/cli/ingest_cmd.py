@@ -77,6 +77,7 @@ def ingest(
     """
     from wikistream.eventlog.registry import open_event_log
     from wikistream.ingest.ingestor import LIVE_RESUME_KEY, Ingestor
+    from wikistream.ingest.lock import hold_ingest_lock
     from wikistream.ingest.replay import ReplaySource, parse_speed
     from wikistream.ingest.signals import stop_on_signals
 
@@ -98,18 +99,19 @@ def ingest(
                 "--once applies to --replay; live ingest runs until stopped", key="once"
             )
         source, resume_key = _live_source(settings, since), LIVE_RESUME_KEY
-    log = open_event_log(settings)
-    try:
-        ingestor = Ingestor(settings, log, resume_key=resume_key)
-        if since is not None and ingestor.resume_id is not None:
-            logger.warning(
-                "--since given: not resuming after the stored SSE id %s", ingestor.resume_id
-            )
-            ingestor.resume_id = None
-        with stop_on_signals(threading.Event()) as stop:
-            summary = ingestor.run(source, stop)
-    finally:
-        log.close()
+    with hold_ingest_lock(settings.data_dir):
+        log = open_event_log(settings)
+        try:
+            ingestor = Ingestor(settings, log, resume_key=resume_key)
+            if since is not None and ingestor.resume_id is not None:
+                logger.warning(
+                    "--since given: not resuming after the stored SSE id %s", ingestor.resume_id
+                )
+                ingestor.resume_id = None
+            with stop_on_signals(threading.Event()) as stop:
+                summary = ingestor.run(source, stop)
+        finally:
+            log.close()
     render_summary(summary, output)
 
 
