@@ -206,11 +206,6 @@ class Ingestor:
         if self._pending >= self.flush_events:
             self.flush()
 
-    def tick(self) -> None:
-        """Flush when the oldest buffered event waited ``flush_interval_s`` (call when idle)."""
-        if self._pending and time.monotonic() - self._last_flush >= self.flush_interval_s:
-            self.flush()
-
     # -- appending ---------------------------------------------------------------------------
     def flush(self) -> None:
         """Append buffered records and the checkpoint in one atomic call (retrying if allowed)."""
