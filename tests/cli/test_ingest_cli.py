@@ -8,7 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +21,7 @@ from tests.ingest.events import SAMPLE_2026, EventFactory, base_event, dumps
 from wikistream.cli import commands
 from wikistream.cli.app import app
 from wikistream.eventlog.sqlite import SqliteEventLog
+from wikistream.ingest.source import SourceStatus, SseEvent
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 runner = CliRunner()
@@ -185,3 +190,52 @@ def test_a_second_ingest_on_the_same_data_dir_is_refused(tmp_path: Path) -> None
         first.wait(timeout=10)
     assert first.returncode == 0
     assert _run(*args, "--once").returncode == 0  # free again once the first one stopped
+
+
+class _FakeSseSource:
+    """Stands in for the live SSE client (the public internet is out of reach in tests)."""
+
+    made: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, cfg: Any, since: Any = None) -> None:
+        self.status = SourceStatus()
+        self.made.append({"cfg": cfg, "since": since, "resume": []})
+
+    def events(self, resume_id: str | None, stop: Any) -> Iterator[SseEvent | None]:
+        self.made[-1]["resume"].append(resume_id)
+        yield SseEvent(data=_FakeSseSource.line, id=f"live-{len(self.made)}")
+
+    line = ""
+
+
+def test_live_ingest_resumes_with_the_stored_id_and_since_overrides_it(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    since_calls: list[tuple[str, float]] = []
+
+    def parse_since(text: str, retention_days: float) -> datetime:
+        since_calls.append((text, retention_days))
+        return datetime(2026, 2, 26, 13, tzinfo=UTC)
+
+    monkeypatch.setitem(
+        sys.modules, "wikistream.ingest.sse_source", SimpleNamespace(SseSource=_FakeSseSource)
+    )
+    monkeypatch.setitem(
+        sys.modules, "wikistream.ingest.since", SimpleNamespace(parse_since=parse_since)
+    )
+    factory = EventFactory(base_event(shared_data))
+    _FakeSseSource.made.clear()
+    data = str(tmp_path / "d")
+    _FakeSseSource.line = dumps(factory.make())
+    code, out = _cli("--data-dir", data, "ingest", "--output", "json")
+    assert code == 0, out
+    _FakeSseSource.line = dumps(factory.make())
+    code, out = _cli("--data-dir", data, "ingest", "--output", "json")
+    assert code == 0, out
+    _FakeSseSource.line = dumps(factory.make())
+    code, out = _cli("--data-dir", data, "ingest", "--since", "2h", "--output", "json")
+    assert code == 0, out
+    assert [m["resume"] for m in _FakeSseSource.made] == [[None], ["live-1"], [None]]
+    assert [m["since"] for m in _FakeSseSource.made][2] == datetime(2026, 2, 26, 13, tzinfo=UTC)
+    assert since_calls == [("2h", 7.0)]
+    assert json.loads(out)["total"]["appended"] == 3

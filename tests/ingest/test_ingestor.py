@@ -313,3 +313,24 @@ def test_non_message_sse_events_are_not_counted(settings: Settings) -> None:
     ingestor = Ingestor(settings, log)
     ingestor.run(ListSource([SseEvent('{"error":"x"}', id=None, event="error")]), threading.Event())
     assert ingestor.counters.received == 0
+
+
+def test_oversize_event_at_the_default_limit_is_dead_lettered_with_a_safe_preview(
+    settings: Settings, shared_data: Path
+) -> None:
+    assert settings.ingest.max_event_bytes == 1_000_000
+    event = EventFactory(base_event(shared_data)).make()
+    event["comment"] = "ü" * 600_000  # 1.2 MB of UTF-8
+    text = dumps(event)
+    log = open_event_log(settings)
+    Ingestor(settings, log).run(ListSource([sse(text, 1)]), threading.Event())
+    (record,) = log.read("dlq-events", {}, 10)
+    body = json.loads(record.value)
+    assert body["error_type"] == "oversize"
+    assert "max_event_bytes=1000000" in body["error"]
+    assert body["raw_bytes"] == len(text.encode("utf-8"))
+    assert body["raw_truncated"] is True
+    assert body["original_event"] is None
+    kept = body["raw_payload"].encode("utf-8")
+    assert len(kept) <= settings.ingest.dlq_payload_bytes
+    assert text.encode("utf-8").startswith(kept)  # cut at a character boundary
