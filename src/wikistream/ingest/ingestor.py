@@ -39,6 +39,7 @@ from wikistream.ingest.checkpoint import (
 )
 from wikistream.ingest.envelope import SourcePosition, dlq_record, raw_record
 from wikistream.ingest.ledger import RecentIds, SourceCoverage
+from wikistream.ingest.schema import ANY_DECODER
 from wikistream.ingest.source import EventSource, SseEvent
 from wikistream.ingest.validate import CANARY, INVALID, EventChecker
 
@@ -311,8 +312,6 @@ class Ingestor:
 
 def _meta_dt(data: str) -> str | None:
     """``meta.dt`` of a canary (rare, so the second decode does not matter)."""
-    from wikistream.ingest.schema import ANY_DECODER
-
     try:
         obj = ANY_DECODER.decode(data)
     except Exception:  # the checker already proved it decodes; stay total anyway

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from wikistream.clock import utc_now
+from wikistream.clock import parse_iso_utc, utc_now
 from wikistream.errors import OffsetOutOfRangeError
 from wikistream.eventlog.base import EventLog, LogRecord, lag
 from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
@@ -77,8 +77,6 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
 
 
 def _parse(text: Any) -> datetime | None:
-    from wikistream.clock import parse_iso_utc
-
     if not isinstance(text, str):
         return None
     try:
