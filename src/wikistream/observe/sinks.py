@@ -262,9 +262,14 @@ class SnsAlertSink:
         if client is None:
             try:
                 import boto3
+                from botocore.config import Config
             except ImportError as exc:
                 raise DependencyMissingError("the SNS alert sink", "aws", "boto3") from exc
-            client = boto3.client("sns", region_name=self.region, endpoint_url=endpoint_url)
+            # Bounded: an unreachable endpoint must not hold the alert thread for minutes.
+            config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3})
+            client = boto3.client(
+                "sns", region_name=self.region, endpoint_url=endpoint_url, config=config
+            )
         self._client = client
 
     def __repr__(self) -> str:
