@@ -40,11 +40,16 @@ class Receiver:
                 receiver.headers.append(dict(self.headers))
                 time.sleep(receiver.delay_s)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "2")
-                self.end_headers()
-                self.wfile.write(b"ok" if status == 200 else b"server_error")
+                reply = b"ok" if status == 200 else b"server_error"
+                try:
+                    self.send_response(status)
+                    if status == 429:
+                        self.send_header("Retry-After", "2")
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out first (the timeout test)
 
             def log_message(self, format: str, *args: object) -> None:
                 return
