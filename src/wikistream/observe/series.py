@@ -8,7 +8,18 @@ from prometheus_client import Enum as EnumMetric
 from wikistream import __version__
 
 PREFIX = "wikistream"
-STAGE_STATES = ("starting", "running", "stalled", "restarting", "stopped", "failed")
+# The states of orchestrate.status.StageStatus, plus what the supervisor sees from outside.
+STAGE_STATES = (
+    "starting",
+    "running",
+    "idle",
+    "blocked",
+    "stalled",
+    "restarting",
+    "failed",
+    "stopped",
+    "done",
+)
 
 # Seconds from an event's own timestamp until it is visible in a layer: seconds for bronze,
 # minutes to an hour for the batch layers, days for backfills.
