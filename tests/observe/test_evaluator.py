@@ -214,3 +214,28 @@ def test_alert_thread_evaluates_live_metrics_and_stops() -> None:
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_active_alert_gauge_counts_keys_and_follows_escalation(clock: FakeClock) -> None:
+    metrics = PipelineMetrics(clock=clock)
+    toggle = ToggleRule()
+    evaluator = AlertEvaluator([GateFailureRule(), toggle], [RecordingSink()], metrics=metrics)
+    metrics.observe_gate("bronze", "bronze.raw_events", False, [], run_id="r1")
+    metrics.observe_gate("silver", "silver.cleaned_events", False, [], run_id="r2")
+    toggle.on = True
+    evaluator.evaluate(metrics.snapshot())
+
+    def active(alert: str, severity: str) -> str:
+        text = metrics.render().decode()
+        prefix = f'wikistream_alert_active{{alert="{alert}",severity="{severity}"}} '
+        return next(line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix))
+
+    assert active("dq_gate_failure", "CRITICAL") == "2.0"
+    assert active("toggle", "WARNING") == "1.0"
+    metrics.observe_gate("bronze", "bronze.raw_events", True, [], run_id="r3")
+    toggle.severity = Severity.CRITICAL
+    clock.advance(30)
+    evaluator.evaluate(metrics.snapshot())
+    assert active("dq_gate_failure", "CRITICAL") == "1.0"
+    assert active("toggle", "WARNING") == "0.0"
+    assert active("toggle", "CRITICAL") == "1.0"

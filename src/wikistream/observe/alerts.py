@@ -211,6 +211,8 @@ class AlertEvaluator:
                 del self._active[key]
                 if self.send_resolved:
                     outgoing.append(self._resolved(entry.alert, now))
+        if self._metrics is not None:
+            self._metrics.set_active_alerts((a.name, a.severity.value) for a in self.active())
         for alert in outgoing:
             self.dispatch(alert)
         return outgoing

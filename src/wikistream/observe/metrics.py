@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter as CountOf
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -81,6 +82,7 @@ class PipelineMetrics:
         self._restarts: deque[RestartRecord] = deque(maxlen=RESTART_HISTORY)
         self._drift: dict[tuple[str, str], DriftObservation] = {}
         self._stage_states: dict[str, str] = {}
+        self._alert_series: set[tuple[str, str]] = set()
         if process_metrics:
             # process CPU/memory under our prefix: the producer-CPU alarm needs no job selector.
             ProcessCollector(namespace=PREFIX, registry=self.registry)
@@ -350,9 +352,18 @@ class PipelineMetrics:
     # ---- alerts -----------------------------------------------------------------------------
 
     def record_alert(self, name: str, severity: str, status: str) -> None:
-        """Count one dispatched alert message and track whether it is active."""
+        """Count one dispatched alert message."""
         self.series.alerts_sent.labels(name, severity, status).inc()
-        self.series.alert_active.labels(name, severity).set(1 if status == "firing" else 0)
+
+    def set_active_alerts(self, active: Iterable[tuple[str, str]]) -> None:
+        """Set how many alerts fire now per (rule, severity); pairs not given drop to 0."""
+        counts = CountOf(active)
+        with self._lock:
+            for key in self._alert_series - counts.keys():
+                self.series.alert_active.labels(*key).set(0)
+            for key, count in counts.items():
+                self.series.alert_active.labels(*key).set(count)
+            self._alert_series |= set(counts)
 
     def record_delivery(self, sink: str, ok: bool) -> None:
         """Count one delivery attempt of a sink."""

@@ -184,7 +184,10 @@ class PipelineSeries:
             registry=r,
         )
         self.alert_active = Gauge(
-            f"{p}_alert_active", "1 while an alert is firing.", ["alert", "severity"], registry=r
+            f"{p}_alert_active",
+            "Alerts firing now, per rule and severity.",
+            ["alert", "severity"],
+            registry=r,
         )
         self.alert_deliveries = Counter(
             f"{p}_alert_deliveries",
