@@ -224,3 +224,17 @@ def test_future_event_times_count_as_zero_latency(
     metrics.observe_bronze_batch(1, 0.1, [clock.now + timedelta(seconds=30)])
     text = metrics.render().decode()
     assert 'wikistream_end_to_end_latency_seconds_bucket{layer="bronze",le="1.0"} 1.0' in text
+
+
+def test_bronze_totals_from_another_process(metrics: PipelineMetrics, clock: FakeClock) -> None:
+    metrics.observe_bronze_totals(100, 4, 90)
+    metrics.observe_bronze_totals(100, 4, 90)  # no change: no commit
+    clock.advance(60)
+    metrics.observe_bronze_totals(130, 5, 115)
+    metrics.observe_bronze_totals(20, 1, 20)  # worker restarted: counted in full
+    state = metrics.snapshot()
+    assert state.bronze_records == 150
+    assert state.last_commit_at["bronze"] == clock.now
+    text = metrics.render().decode()
+    assert "wikistream_bronze_batches_total 6.0" in text
+    assert 'wikistream_layer_rows_written_total{layer="bronze"} 135.0' in text

@@ -117,6 +117,15 @@ def test_posts_slack_blocks_and_structured_payload(receiver: Receiver, clock: Fa
     assert body["wikistream"]["status"] == "firing"
 
 
+def test_details_that_json_cannot_encode_are_sent_as_text(
+    receiver: Receiver, clock: FakeClock
+) -> None:
+    alert = make_alert(clock)
+    odd = Alert(**{**{f: getattr(alert, f) for f in alert.__slots__}, "details": {"at": clock.now}})
+    WebhookAlertSink(receiver.url).send(odd)
+    assert receiver.bodies[0]["wikistream"]["at"] == "2026-02-26 12:00:00+00:00"
+
+
 def test_server_errors_are_retried_with_backoff(receiver: Receiver, clock: FakeClock) -> None:
     receiver.statuses = [500, 503]
     sleeps = Sleeps()

@@ -120,7 +120,7 @@ class Alert:
         """A plain-text body for e-mail and logs."""
         lines = [self.subject(limit=1000), "", self.summary, ""]
         for key, value in self.details.items():
-            if key in {"failed_checks"} and isinstance(value, list):
+            if key == "failed_checks" and isinstance(value, list):
                 lines.append(f"{key}:")
                 lines.extend(f"  - {item}" for item in value)
             else:

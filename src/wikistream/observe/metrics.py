@@ -102,6 +102,8 @@ class PipelineMetrics:
 
         ``dlq`` is counted as stage ``ingest``, reason ``unspecified``; callers that know reasons
         use :meth:`observe_dlq` instead. Unknown keys and negative values raise ``ValueError``.
+        ``last_event_at`` / ``last_canary_at`` are *arrival* times (not event times: a replay of
+        old events is still a live source).
         """
         for key, value in delta.items():
             if key not in INGEST_COUNTERS and key != "dlq":
@@ -134,13 +136,34 @@ class PipelineMetrics:
 
         A total lower than last time (the ingest process restarted) counts in full.
         """
+        delta = self._deltas("ingest", totals)
+        self.observe_ingest(delta, last_event_at=last_event_at, last_canary_at=last_canary_at)
+
+    def _deltas(self, source: str, totals: Mapping[str, int]) -> dict[str, int]:
         delta: dict[str, int] = {}
         with self._lock:
             for key, total in totals.items():
-                previous = self._last_totals.get(key, 0)
+                previous = self._last_totals.get(f"{source}.{key}", 0)
                 delta[key] = total - previous if total >= previous else total
-                self._last_totals[key] = total
-        self.observe_ingest(delta, last_event_at=last_event_at, last_canary_at=last_canary_at)
+                self._last_totals[f"{source}.{key}"] = total
+        return delta
+
+    def observe_bronze_totals(
+        self, records: int, batches: int, written: int, *, committed_at: datetime | None = None
+    ) -> None:
+        """Cumulative bronze counters from another process (e.g. a worker's status file).
+
+        For a supervisor that cannot call :meth:`observe_bronze_batch` in the bronze process:
+        counters and the last-commit time move, latency histograms do not. A total lower than
+        last time (the worker restarted) counts in full.
+        """
+        delta = self._deltas("bronze", {"records": records, "batches": batches, "written": written})
+        with self._lock:
+            self.series.bronze_records.inc(delta["records"])
+            self.series.bronze_batches.inc(delta["batches"])
+            self._totals["bronze"] += delta["records"]
+        if delta["batches"] or delta["written"]:
+            self._observe_commit("bronze", delta["written"], (), committed_at)
 
     def _mark_source(self, event_at: datetime | None, canary_at: datetime | None) -> None:
         if event_at is not None and (self._last_event_at is None or event_at > self._last_event_at):

@@ -54,7 +54,7 @@ class PipelineSeries:
         )
         self.last_event = Gauge(
             f"{p}_ingest_last_event_timestamp_seconds",
-            "Event time of the newest source event.",
+            "When the last source event arrived.",
             registry=r,
         )
         self.last_canary = Gauge(

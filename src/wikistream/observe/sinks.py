@@ -113,13 +113,17 @@ class WebhookAlertSink:
 
     def send(self, alert: Alert) -> None:
         """POST the alert; raise AlertDeliveryError once retries are exhausted."""
-        body = _slack_body(alert)
+        # default=str: details may hold datetimes or Decimals; a payload must never fail to encode.
+        body = json.dumps(_slack_body(alert), ensure_ascii=False, default=str).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
         problem = "no attempt made"
         with httpx.Client(timeout=self.timeout_s, transport=self._transport) as client:
             for attempt in range(1, self.attempts + 1):
                 wait = self.backoff_s * 2 ** (attempt - 1)
                 try:
-                    response = client.post(self._url.get_secret_value(), json=body)
+                    response = client.post(
+                        self._url.get_secret_value(), content=body, headers=headers
+                    )
                 except httpx.TransportError as exc:
                     problem = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
                 else:
