@@ -110,6 +110,9 @@ def test_severity_escalation_is_sent_at_once(clock: FakeClock) -> None:
     clock.advance(30)
     rule.severity = Severity.WARNING  # de-escalation waits for the cooldown
     assert evaluator.evaluate(state_at(clock)) == []
+    clock.advance(30)
+    rule.severity = Severity.CRITICAL  # back to what was last sent: no new message
+    assert evaluator.evaluate(state_at(clock)) == []
 
 
 def test_resolved_messages_can_be_turned_off(clock: FakeClock) -> None:

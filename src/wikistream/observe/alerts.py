@@ -155,8 +155,9 @@ class AlertRule(Protocol):
 
 @dataclass
 class _Active:
-    alert: Alert
+    alert: Alert  # the latest state of the condition
     last_sent: datetime
+    sent_severity: Severity  # compared against, so flapping severities do not spam
 
 
 class AlertEvaluator:
@@ -232,12 +233,12 @@ class AlertEvaluator:
             at=now,
         )
         if entry is not None:
-            escalated = finding.severity.rank > entry.alert.severity.rank
+            escalated = finding.severity.rank > entry.sent_severity.rank
             due = (now - entry.last_sent).total_seconds() >= self.cooldown_s
             if not (escalated or due):
                 entry.alert = replace(alert, at=entry.alert.at)
                 return []
-        self._active[key] = _Active(alert, now)
+        self._active[key] = _Active(alert, now, alert.severity)
         return [alert]
 
     def _resolved(self, alert: Alert, now: datetime) -> Alert:
