@@ -96,6 +96,8 @@ def test_prometheus_scrapes_fires_gate_alert_and_runs_dashboard_queries(
     scraped: tuple[PipelineMetrics, str],
 ) -> None:
     metrics, base = scraped
+    # Until its TSDB is open Prometheus answers 503 with a plain-text body.
+    wait_for(lambda: httpx.get(f"{base}/-/ready", timeout=5).status_code == 200)
     metrics.observe_ingest({"received": 10, "appended": 8})
     metrics.observe_gate(
         "bronze",
