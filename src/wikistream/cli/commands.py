@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "wikistream.cli.run_cmd",
     "wikistream.cli.quality_cmd",
     "wikistream.cli.serve_cmd",
+    "wikistream.cli.alert_cmd",
 )
 
 
