@@ -15,7 +15,8 @@ same thing again later can succeed (a broker that is down) or not (a bad setting
     │   ├── EventLogUnavailableError broker/database unreachable (retryable)
     │   └── OffsetOutOfRangeError    asked for records the log no longer holds
     ├── LakeError
-    │   ├── CatalogError             catalog unreachable or misconfigured
+    │   ├── CatalogError             catalog misconfigured or credentials rejected
+    │   │   └── CatalogUnavailableError  catalog or object store unreachable (retryable)
     │   ├── CommitConflictError      concurrent commit; retry (retryable)
     │   └── RecordParseError         a log record cannot become a bronze row
     ├── QualityError
@@ -98,7 +99,13 @@ class LakeError(WikiStreamError):
 
 
 class CatalogError(LakeError):
-    """The Iceberg catalog is unreachable or misconfigured."""
+    """The Iceberg catalog or its warehouse is misconfigured or refused our credentials."""
+
+
+class CatalogUnavailableError(CatalogError):
+    """The catalog service or the object store cannot be reached right now."""
+
+    retryable = True
 
 
 class CommitConflictError(LakeError):
