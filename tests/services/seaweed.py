@@ -173,6 +173,7 @@ def start_seaweed(workdir: Path, *, timeout: float = 90.0) -> SeaweedServer:
         "-webdav=false",
         "-admin.ui=false",
         "-s3.port.lance=0",
+        "-s3.autoCreateBucket=false",  # like AWS: writing to a missing bucket fails
         f"-bucket={DATA_BUCKET}",
         f"-tableBucket={TABLE_BUCKET}",
         f"-filer.localSocket={workdir / 'filer.sock'}",

@@ -58,6 +58,7 @@ def s3_tables_properties(arn: str) -> dict[str, str]:
         "rest.signing-name": "s3tables",
         "rest.signing-region": region,
         "client.region": region,
+        "s3.region": region,  # table data lives in the bucket's region: no lookup needed
     }
 
 

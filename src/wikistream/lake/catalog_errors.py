@@ -21,6 +21,7 @@ from wikistream.errors import (
     DependencyMissingError,
     WikiStreamError,
 )
+from wikistream.lake.catalog_config import sigv4_enabled
 from wikistream.lake.redact import redact_text, redact_uri, secret_values
 
 # Answers callers act on (create if missing, load if it exists): never translated.
@@ -82,12 +83,6 @@ _CREDENTIAL_WORDS = (
 )
 _MISSING_BUCKET_WORDS = ("nosuchbucket", "bucket does not exist", "no_such_bucket")
 
-CREDENTIAL_HINT = (
-    "check the credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or [lake.s3] "
-    "access_key_id / secret_access_key) for S3, SigV4 and Glue; the password in the "
-    "[lake.catalog] uri for PostgreSQL; 'credential' or 'token' for an OAuth2 REST catalog"
-)
-
 
 def _describe_target(name: str, props: Mapping[str, str]) -> str:
     parts = [f"type={props.get('type', '?')}"]
@@ -138,52 +133,71 @@ def _is_credentials(exc: BaseException, text: str) -> bool:
     return any(word in text for word in _CREDENTIAL_WORDS)
 
 
+def credential_hint(exc: BaseException, props: Mapping[str, str]) -> str:
+    """Where the credentials that ``exc`` complains about come from, for this catalog kind."""
+    origin = type(exc).__module__.split(".", 1)[0]
+    if origin in {"sqlalchemy", "psycopg2", "psycopg"}:
+        return (
+            "check the user and password in the [lake.catalog] uri "
+            "(e.g. WIKISTREAM_LAKE__CATALOG__URI=postgresql+psycopg2://user:password@host/db)"
+        )
+    aws = (
+        "check the AWS credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
+        "(or AWS_PROFILE, or [lake.s3] access_key_id / secret_access_key)"
+    )
+    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):  # pyarrow's S3
+        return f"{aws}, and that they may read and write the warehouse bucket"
+    if props.get("type") == "rest" and not sigv4_enabled(props):
+        return "check 'credential' (OAuth2 client_id:secret) or 'token' in [lake.catalog]"
+    return aws
+
+
 def translate_catalog_error(
     exc: BaseException, *, action: str, name: str, props: Mapping[str, str]
 ) -> WikiStreamError:
     """Our error for ``exc``, raised while ``action`` on the catalog ``name``; secrets scrubbed."""
     if isinstance(exc, WikiStreamError):
         return exc
-    module = _missing_module(exc)
     target = _describe_target(name, props)
+    module = _missing_module(exc)
     if module is not None:
-        return DependencyMissingError(f"{target}", _EXTRAS[module], module)
-    detail = redact_text(f"{type(exc).__name__}: {exc}", secret_values(props))
+        return DependencyMissingError(target, _EXTRAS[module], module)
+    raw = redact_text(f"{type(exc).__name__}: {exc}", secret_values(props))
+    detail = " ".join(raw.split())  # drivers put newlines in their messages
     text = detail.lower()
+    head = f"{target}: {action} failed"
     if isinstance(exc, ice.CommitFailedException):
         return CommitConflictError(
-            f"{action} on {target}: another writer committed first ({detail}); "
-            "reload the table and retry"
+            f"{head}: another writer committed first ({detail}); reload the table and retry"
         )
     if isinstance(exc, ice.CommitStateUnknownException):
         return CatalogUnavailableError(
-            f"{action} on {target}: the catalog did not confirm the commit ({detail}); it may "
-            "or may not be applied: reload the table and check its snapshots before retrying"
+            f"{head}: the catalog did not confirm the commit ({detail}); it may or may not be "
+            "applied: reload the table and check its snapshots before retrying"
         )
     # pyiceberg's own "cannot build this catalog" errors; they echo the properties, so they
     # are classified before any word search of their text.
     if isinstance(exc, ValueError) and "catalog" in text:
         return CatalogError(
-            f"{action} on {target}: invalid catalog settings ({detail}); fix the [lake] catalog "
-            "settings (see them with `wikistream catalog show`)"
+            f"{head}: invalid catalog settings ({detail}); fix the [lake] catalog settings "
+            "(see them with `wikistream catalog show`)"
         )
     if _is_credentials(exc, text):
         return CatalogError(
-            f"{action} on {target}: credentials were rejected ({detail}); {CREDENTIAL_HINT}"
+            f"{head}: credentials were rejected ({detail}); {credential_hint(exc, props)}"
         )
     if any(word in text for word in _MISSING_BUCKET_WORDS):
         return CatalogError(
-            f"{action} on {target}: the bucket does not exist ({detail}); create it or fix "
-            "[lake] warehouse"
+            f"{head}: the bucket does not exist ({detail}); create it or fix [lake] warehouse"
         )
     if _is_unreachable(exc, text):
         return CatalogUnavailableError(
-            f"{action} on {target}: cannot reach the service ({detail}); check that it is "
-            "running and reachable from this machine, then retry"
+            f"{head}: cannot reach the service ({detail}); check that it is running and "
+            "reachable from this machine, then retry"
         )
     return CatalogError(
-        f"{action} on {target} failed ({detail}); check the [lake] catalog settings "
-        "(`wikistream catalog show`) and `wikistream catalog check`"
+        f"{head} ({detail}); check the [lake] catalog settings (`wikistream catalog show`) "
+        "and run `wikistream catalog check`"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MASK = "**********"  # what pydantic prints for a SecretStr
 
@@ -35,8 +35,10 @@ SECRET_KEY_WORDS = (
 # Environment variables whose values must never appear in output (the AWS SDKs read them).
 SECRET_ENV_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
+# scheme://user:password@ — the password runs to the *last* "@" before the path, so an unescaped
+# "@" inside it is still masked whole.
 _USERINFO_PASSWORD = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@"
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^/\s]+)@"
 )
 
 # Secrets shorter than this are not searched for in free text: "ab" would mangle every message.
@@ -81,9 +83,7 @@ def secret_values(props: Mapping[str, str], *, include_env: bool = True) -> list
             continue
         if is_secret_key(key):
             found.append(str(value))
-        for match in _USERINFO_PASSWORD.finditer(str(value)):
-            password = match.group(0)[len(match["scheme"]) + len(match["user"]) + 1 : -1]
-            found.append(password)
+        found.extend(match["password"] for match in _USERINFO_PASSWORD.finditer(str(value)))
     if include_env:
         found.extend(os.environ[name] for name in SECRET_ENV_VARS if os.environ.get(name))
     return found
@@ -91,6 +91,7 @@ def secret_values(props: Mapping[str, str], *, include_env: bool = True) -> list
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove ``secrets`` and any ``user:password@`` from free text such as an error message."""
-    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET_LEN}, key=len, reverse=True):
+    variants = {v for s in secrets for v in (s, quote(s, safe=""))}  # URIs carry them escaped
+    for secret in sorted({s for s in variants if len(s) >= _MIN_SECRET_LEN}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return _USERINFO_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
