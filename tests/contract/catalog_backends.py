@@ -76,7 +76,7 @@ def make_backend(
             },
         }
         settings = load_settings(overrides={"data_dir": data_dir, "lake": lake})
-        return Backend(name, settings, warehouse, (weed.secret_key, pg.password))
+        return Backend(name, settings, warehouse, (weed.secret_key, weed.access_key, pg.password))
     if name == "rest-s3":
         weed = request.getfixturevalue("seaweed")
         for key, value in weed.env().items():
@@ -90,12 +90,14 @@ def make_backend(
             }
         }
         settings = load_settings(overrides={"data_dir": data_dir, "lake": lake})
-        return Backend(name, settings, f"s3://{weed.table_bucket}/", (weed.secret_key,))
+        secrets = (weed.secret_key, weed.access_key)
+        return Backend(name, settings, f"s3://{weed.table_bucket}/", secrets)
     if name == "glue-s3":
         aws: MotoAws = request.getfixturevalue("moto_aws")
         props = aws.glue_catalog_properties(unique)
         settings = load_settings(overrides={"data_dir": data_dir, "lake": {"catalog": props}})
-        return Backend(name, settings, props["warehouse"], (props["s3.secret-access-key"],))
+        secrets = (props["s3.secret-access-key"], props["s3.access-key-id"])
+        return Backend(name, settings, props["warehouse"], secrets)
     raise ValueError(name)
 
 

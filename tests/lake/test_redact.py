@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
-from wikistream.lake.redact import MASK, redact, redact_text, redact_uri, secret_values
+from wikistream.lake.redact import (
+    MASK,
+    redact,
+    redact_secrets_in_logs,
+    redact_text,
+    redact_uri,
+    secret_values,
+)
 from wikistream.settings import load_settings
 
 SECRET = "fake-Secret-Key-9f8e7d6c"
@@ -110,3 +119,23 @@ def test_settings_json_dump_shows_no_credentials(tmp_path: Path) -> None:
     assert lake["catalog"]["uri"].startswith("postgresql://wikistream:")
     # the python dump keeps the real values for code that builds the catalog
     assert settings.model_dump()["lake"]["catalog"]["s3.secret-access-key"] == SECRET
+
+
+def test_log_filter_masks_messages_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("botocore.endpoint.test-redact")
+    logging.getLogger().addHandler(handler)
+    try:
+        redact_secrets_in_logs([SECRET])
+        logger.warning("Sending headers={'X-Amz-Security-Token': %r}", SECRET)
+        try:
+            raise RuntimeError(f"signing failed with {SECRET}")
+        except RuntimeError:
+            logger.exception("request failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert SECRET not in text
+    assert "X-Amz-Security-Token" in text  # the record itself is kept
+    assert "RuntimeError: signing failed with **********" in text

@@ -28,6 +28,7 @@ from wikistream.lake.catalog_config import (
     ensure_local_warehouse,
 )
 from wikistream.lake.catalog_errors import catalog_errors
+from wikistream.lake.redact import redact_secrets_in_logs, secret_values
 from wikistream.lake.schemas import ALL_TABLES, NAMESPACES, TABLE_PROPERTIES, TableDef
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def open_catalog(settings: Settings, *, probe: bool = True) -> Catalog:
     """
     props = catalog_properties(settings)
     check_dependencies(props)
+    redact_secrets_in_logs(secret_values(props))
     name = settings.lake.catalog_name
     with catalog_errors("opening the Iceberg catalog", name, props):
         ensure_local_warehouse(props)

@@ -1,4 +1,4 @@
-"""Keep credentials out of everything we print: catalog properties, URIs and error messages.
+"""Keep credentials out of everything we print: properties, URIs, error messages and logs.
 
 pyiceberg and the SDKs below it often echo what they were given (a SQLAlchemy URL with its
 password, a properties dict in a ``repr``), so every catalog property we show and every catalog
@@ -7,8 +7,10 @@ error we re-raise passes through here first.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -95,3 +97,52 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted({s for s in variants if len(s) >= _MIN_SECRET_LEN}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return _USERINFO_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+
+
+class SecretLogFilter(logging.Filter):
+    """Mask registered secrets in a record's message and traceback (never drops the record).
+
+    botocore logs whole requests at DEBUG (the ``Authorization`` header names the access key id,
+    ``X-Amz-Security-Token`` carries a session token), so the filter sits on the handlers, where
+    it sees the records of every library logger.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` from now on."""
+        with self._lock:
+            self._secrets = self._secrets | {s for s in secrets if len(s) >= _MIN_SECRET_LEN}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place when it mentions a secret."""
+        secrets = self._secrets
+        if not secrets:
+            return True
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: leave it to the handler
+            return True
+        safe = redact_text(text, secrets)
+        if safe != text:
+            record.msg, record.args = safe, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text when set: render the traceback once, scrubbed.
+            record.exc_text = redact_text(
+                logging.Formatter().formatException(record.exc_info), secrets
+            )
+        return True
+
+
+LOG_FILTER = SecretLogFilter()
+
+
+def redact_secrets_in_logs(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` in every record reaching the root logger's handlers."""
+    LOG_FILTER.add(secrets)
+    for handler in logging.getLogger().handlers:
+        if LOG_FILTER not in handler.filters:
+            handler.addFilter(LOG_FILTER)
