@@ -1,9 +1,10 @@
 """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's `postgresql` package).
 
-`initdb` refuses to run as root, so as root the cluster belongs to the ``postgres`` user and every
-server command goes through ``runuser -u postgres``; its directory is then made under /tmp (the
-pytest temp tree is root-only). Password authentication (scram-sha-256) is on, so tests can check
-that a wrong password is reported without being echoed.
+`initdb` refuses to run as root, so as root the cluster belongs to the ``postgres`` user (Popen
+switches user) and its directory is made under /tmp (the pytest temp tree is root-only). The
+server runs as our direct child, not daemonized by pg_ctl, so it dies with the test run.
+Password authentication (scram-sha-256) is on, so tests can check that a wrong password is
+reported without being echoed.
 
 Outside pytest::
 
@@ -18,13 +19,16 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.services.ports import free_port, wait_until
+from tests.services.process import die_with_parent
 
 USER = "wikistream"
 PASSWORD = "pg-fake-Password-7Hq2Lm"  # fake, loopback only; tests grep for it
@@ -43,8 +47,11 @@ def postgres_bin_dir() -> Path:
     )
 
 
-def _as_owner() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+def _owner() -> dict[str, Any]:
+    """Popen arguments that run a command as ``postgres`` when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "postgres", "group": "postgres", "extra_groups": []}
 
 
 @dataclass
@@ -54,6 +61,7 @@ class PostgresServer:
     root: Path
     port: int
     bin_dir: Path
+    process: subprocess.Popen[bytes] | None = None
     user: str = USER
     password: str = PASSWORD
 
@@ -78,15 +86,6 @@ class PostgresServer:
             engine.dispose()
         return self.uri(name)
 
-    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*_as_owner(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = (self.root / "server.log").read_text(errors="replace")
@@ -95,14 +94,22 @@ class PostgresServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        """Stop the server immediately and delete the cluster."""
-        self._pg_ctl("-m", "immediate", "-w", "stop")
+        """Stop the server (fast shutdown, then SIGKILL) and delete the cluster."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # "fast" shutdown: no waiting for clients
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _ready(server: PostgresServer) -> bool:
     import sqlalchemy
 
+    if server.process is not None and server.process.poll() is not None:
+        raise RuntimeError(f"postgres exited early:\n{server.log_tail()}")
     engine = sqlalchemy.create_engine(server.uri())
     try:
         with engine.connect() as conn:
@@ -126,7 +133,6 @@ def start_postgres(*, timeout: float = 90.0) -> PostgresServer:
     server = PostgresServer(root=root, port=free_port(), bin_dir=bin_dir)
     init = subprocess.run(
         [
-            *_as_owner(),
             str(bin_dir / "initdb"),
             "-D",
             str(server.data_dir),
@@ -143,21 +149,39 @@ def start_postgres(*, timeout: float = 90.0) -> PostgresServer:
         text=True,
         timeout=120,
         check=False,
+        cwd=root,
+        **_owner(),
     )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
-    options = (
-        f"-p {server.port} -h 127.0.0.1 -k {root} -F "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+    log = (root / "server.log").open("wb")
+    server.process = subprocess.Popen(
+        [
+            str(bin_dir / "postgres"),
+            "-D",
+            str(server.data_dir),
+            "-p",
+            str(server.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(root),
+            "-F",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=50",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+        preexec_fn=die_with_parent,
+        **_owner(),
     )
-    started = server._pg_ctl(
-        "-o", options, "-l", str(root / "server.log"), "-w", "-t", "60", "start"
-    )
-    if started.returncode != 0:
-        tail = server.log_tail()
-        server.stop()
-        raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()}\n{tail}")
+    log.close()
     try:
         wait_until(lambda: _ready(server), timeout=timeout, what="PostgreSQL")
     except BaseException:

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from tests.services.ports import free_ports, wait_until
+from tests.services.process import die_with_parent
 
 ACCESS_KEY = "AKIAWIKISTREAMTEST01"
 SECRET_KEY = "wikistream-fake-secret-Zq9xT3vB7nM2"  # fake, loopback only; tests grep for it
@@ -189,6 +190,7 @@ def start_seaweed(workdir: Path, *, timeout: float = 90.0) -> SeaweedServer:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop() signals the group
+        preexec_fn=die_with_parent,
     )
     log.close()
     server = SeaweedServer(workdir=workdir, ports=ports, process=process)
