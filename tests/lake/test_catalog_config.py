@@ -216,3 +216,27 @@ def test_open_catalog_reports_missing_boto3_for_glue(
 def test_sqlite_and_unsigned_rest_need_no_extra() -> None:
     check_dependencies({"type": "sql", "uri": "sqlite:///x.db"})
     check_dependencies({"type": "rest", "uri": "http://127.0.0.1:8181"})
+
+
+def test_toml_booleans_and_numbers_become_property_strings(tmp_path: Path) -> None:
+    config = tmp_path / "wikistream.toml"
+    config.write_text(
+        '[lake.catalog]\ntype = "rest"\nuri = "http://127.0.0.1:8181"\n'
+        '"rest.sigv4-enabled" = true\n"s3.connect-timeout" = 5\n'
+    )
+    settings = load_settings(config, overrides={"data_dir": tmp_path})
+    assert settings.lake.catalog["rest.sigv4-enabled"] == "true"
+    assert settings.lake.catalog["s3.connect-timeout"] == "5"
+
+
+def test_a_table_as_catalog_property_is_refused_with_its_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(overrides={"data_dir": tmp_path, "lake": {"catalog": {"uri": {"a": 1}}}})
+    assert caught.value.key == "lake.catalog.uri"
+
+
+def test_file_warehouse_with_escaped_characters_is_created(settings: Settings) -> None:
+    target = settings.data_dir / "my lake"
+    settings.lake.warehouse = target.resolve().as_uri()  # file:///…/my%20lake
+    open_catalog(settings)
+    assert target.is_dir()

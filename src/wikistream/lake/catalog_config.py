@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from wikistream.errors import ConfigError, DependencyMissingError
 
@@ -152,7 +153,7 @@ def ensure_local_warehouse(props: Mapping[str, str]) -> None:
     """Create a ``file://`` warehouse directory and the folder of a SQLite catalog file."""
     warehouse = props.get("warehouse", "")
     if warehouse.startswith("file://"):
-        Path(warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        Path(unquote(urlsplit(warehouse).path)).mkdir(parents=True, exist_ok=True)
     uri = props.get("uri", "")
     if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

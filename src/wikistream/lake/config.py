@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
 
 from wikistream.lake.redact import redact
 
+
+def _stringify(value: Any) -> Any:
+    """pyiceberg properties are strings; accept TOML's ``true`` and ``5`` for them too."""
+    if not isinstance(value, dict):
+        return value
+    return {key: _as_property(item) for key, item in value.items()}
+
+
+def _as_property(item: Any) -> Any:
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, int | float):
+        return str(item)
+    return item  # anything else is validated (and refused if not a string) as usual
+
+
 # JSON dumps of the settings (status pages, `--output json`) never show catalog credentials.
-CatalogProperties = Annotated[dict[str, str], PlainSerializer(redact, when_used="json")]
+CatalogProperties = Annotated[
+    dict[str, str],
+    BeforeValidator(_stringify),
+    PlainSerializer(redact, when_used="json"),
+]
 
 
 class S3Settings(BaseModel):
