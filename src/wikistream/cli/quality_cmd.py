@@ -134,12 +134,22 @@ def runs_command(
 
     catalog = open_catalog(state(ctx).settings())
     runs = list_runs(catalog, layer.value if layer else None)[::-1][:limit]
-    rows = [r.to_dict() for r in runs]
-    columns = (
-        *("run_id", "layer", "run_timestamp", "status", "passed", "failed", "errors"),
-        *("warnings", "skipped", "data_dates"),
-    )
-    render_rows(rows, output, columns=None if output is OutputFormat.json else columns)
+    if output is OutputFormat.json:
+        render_rows([r.to_dict() for r in runs], output)
+        return
+    rows = [
+        {
+            "run_id": r.run_id,
+            "layer": r.layer,
+            "run_timestamp": r.run_timestamp,
+            "status": r.status,
+            "checks": r.counts_text,
+            "dates": " ".join(sorted(r.data_dates)),
+            "batch_id": r.batch_id,
+        }
+        for r in runs
+    ]
+    render_rows(rows, output, title="data-quality runs (newest first)")
 
 
 @dq_app.command("override")

@@ -103,6 +103,15 @@ class RunSummary:
         """Every date of which this run checked rows."""
         return frozenset(d for s in self.slices for d in s.data_dates)
 
+    @property
+    def counts_text(self) -> str:
+        """Counts in one short line, e.g. ``16 passed, 1 failed, 0 errors, 2 warnings``."""
+        c = self.counts
+        return (
+            f"{c['passed']} passed, {c['failed']} failed, {c['errors']} errors, "
+            f"{c['warnings']} warnings, {c['skipped']} skipped"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {
@@ -111,7 +120,7 @@ class RunSummary:
             "run_timestamp": self.run_timestamp,
             "status": self.status,
             "accepted": self.accepted,
-            **self.counts,
+            "counts": self.counts,
             "data_dates": sorted(self.data_dates),
             "batch_id": self.batch_id,
             "failed_checks": list(self.failed_checks),

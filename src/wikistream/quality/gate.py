@@ -206,7 +206,7 @@ class GateResult:
             "run_timestamp": self.run_timestamp,
             "passed": self.passed,
             "empty": self.empty,
-            **self.counts,
+            "counts": self.counts,
             "duration_s": round(self.duration_s, 3),
             "slices": [s.to_json() for s in self.slices],
             "results": [result_row(self, r) for r in self.results],
