@@ -31,11 +31,15 @@ def test_each_table_compiles_to_at_most_two_queries(checks: tuple) -> None:  # t
     assert not re.search(r"DISTINCT|PERCENTILE", queries[0].sql)
     if len(queries) == 2:
         assert re.search(r"DISTINCT|PERCENTILE", queries[1].sql)
-    # every check feeds a metric and a checked count
-    fed = {(i, name) for q in queries for i, name in q.outputs}
+    # every check feeds a checked count, and a metric or a passed count to make a share
+    fed = set().union(*(q.fields() for q in queries))
     for i in range(len(checks)):
-        assert (i, "metric") in fed
         assert (i, "checked") in fed
+        assert (i, "metric") in fed or (i, "passed") in fed
+    # shared aggregates are computed once
+    select_lists = [q.sql.split("\n")[1:-1] for q in queries]
+    exprs = [line.strip().rsplit(" AS ", 1)[0] for lines in select_lists for line in lines]
+    assert len(exprs) == len(set(exprs))
 
 
 @pytest.mark.parametrize("checks", ALL, ids=["bronze", "silver", "hourly", "risk"])

@@ -61,16 +61,21 @@ class Constraint:
     """What to measure (SQL aggregates over the slice) and how to judge it.
 
     ``checked`` counts the rows the constraint applies to: 0 ⇒ the check is SKIPPED. ``passed``
-    counts the rows that satisfy it (``None``: not row-based). ``extras`` are named aggregates
-    copied into the evidence (e.g. an example of a failing value).
+    counts the rows that satisfy it. ``metric`` is the aggregate compared with ``threshold``;
+    ``None`` means the share ``passed / checked`` (computed from the two counts, which saves one
+    aggregate per row-share check). ``extras`` are named aggregates copied into the evidence.
     """
 
-    metric: str
+    metric: str | None
     comparison: Comparison
     threshold: float
     checked: str = "COUNT(*)"
     passed: str | None = None
     extras: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.metric is None and self.passed is None:
+            raise ValueError("a share constraint (metric=None) needs a `passed` aggregate")
 
     def holds(self, value: float) -> bool:
         """Whether ``value`` satisfies the comparison (with float tolerance)."""
@@ -146,17 +151,15 @@ def ratio_check(
             ),
         )
     if everywhere:
-        metric = f"AVG(CASE WHEN {predicate} THEN 1 ELSE 0 END)"
         checked, passed = "COUNT(*)", count_if(predicate)
     else:
-        metric = f"AVG(CASE WHEN {in_scope} THEN (CASE WHEN {predicate} THEN 1 ELSE 0 END) END)"
         checked, passed = count_if(in_scope), count_if(f"{in_scope} AND ({predicate})")
     return Check(
         name=name,
         check_type=check_type,
         level=level,
         constraint=Constraint(
-            metric=metric,
+            metric=None,
             comparison=">=",
             threshold=threshold,
             checked=checked,
@@ -175,13 +178,18 @@ def is_complete(column: str, *, level: Level = Level.ERROR) -> Check:
 
 def has_completeness(column: str, threshold: float, *, level: Level = Level.ERROR) -> Check:
     """Non-null share of ``column`` ≥ ``threshold``."""
-    return ratio_check(
-        f"completeness_{column}",
-        CheckType.COMPLETENESS,
-        f"{ident(column)} IS NOT NULL",
-        columns=(column,),
-        threshold=threshold,
+    return Check(
+        name=f"completeness_{column}",
+        check_type=CheckType.COMPLETENESS,
         level=level,
+        constraint=Constraint(
+            metric=None,
+            comparison=">=",
+            threshold=threshold,
+            checked="COUNT(*)",
+            passed=f"COUNT({ident(column)})",
+        ),
+        columns=(column,),
         description=f"share of rows with {column} set ≥ {threshold:g}",
     )
 
@@ -260,7 +268,7 @@ def is_unique(*columns: str, name: str | None = None, level: Level = Level.ERROR
         check_type=CheckType.UNIQUENESS,
         level=level,
         constraint=Constraint(
-            metric=f"CAST({distinct} AS DOUBLE) / NULLIF({checked}, 0)",
+            metric=None,  # distinct keys / non-null keys
             comparison=">=",
             threshold=1.0,
             checked=checked,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,34 +59,55 @@ class CompiledQuery:
     """One aggregate query and which check field each output column feeds."""
 
     sql: str
-    outputs: tuple[tuple[int, str], ...]  # (index into checks, field name); column i+1 = output i
+    # column n of the result feeds outputs[n]: the (check index, field name) pairs that use it
+    outputs: tuple[tuple[tuple[int, str], ...], ...]
+
+    def fields(self) -> set[tuple[int, str]]:
+        """Every (check index, field name) this query computes."""
+        return {pair for users in self.outputs for pair in users}
 
 
 def _fields(check: Check) -> list[tuple[str, str]]:
     c = check.constraint
-    out = [("metric", c.metric), ("checked", c.checked)]
+    out = [("checked", c.checked)]
+    if c.metric is not None:
+        out.append(("metric", c.metric))
     if c.passed is not None:
         out.append(("passed", c.passed))
-    out.extend((f"x:{name}", expr) for name, expr in c.extras)
     return out
 
 
-def compile_checks(checks: Sequence[Check], relation: str = RELATION) -> list[CompiledQuery]:
-    """Compile ``checks`` into at most two queries: streaming aggregates, then holistic ones."""
-    plain: list[tuple[int, str, str]] = []
-    holistic: list[tuple[int, str, str]] = []
+def _extras(check: Check) -> list[tuple[str, str]]:
+    return [(f"x:{name}", expr) for name, expr in check.constraint.extras]
+
+
+def compile_checks(
+    checks: Sequence[Check],
+    relation: str = RELATION,
+    *,
+    fields: Callable[[Check], list[tuple[str, str]]] = _fields,
+) -> list[CompiledQuery]:
+    """Compile ``checks`` into at most two queries: streaming aggregates, then holistic ones.
+
+    An aggregate several checks share (``COUNT(*)``, a common scope) is computed once. Evidence
+    aggregates (``extras``) are not included: :func:`evaluate` asks for them only for checks that
+    did not pass, so clean data pays nothing for them.
+    """
+    plain: dict[str, list[tuple[int, str]]] = {}
+    holistic: dict[str, list[tuple[int, str]]] = {}
     for index, check in enumerate(checks):
-        for name, expr in _fields(check):
-            (holistic if _HOLISTIC.search(expr) else plain).append((index, name, expr))
+        for name, expr in fields(check):
+            part = holistic if _HOLISTIC.search(expr) else plain
+            part.setdefault(expr, []).append((index, name))
     queries = []
     for part in (plain, holistic):
         if not part:
             continue
-        select = ",\n  ".join(f"{expr} AS c{n}" for n, (_, _, expr) in enumerate(part))
+        select = ",\n  ".join(f"{expr} AS c{n}" for n, expr in enumerate(part))
         queries.append(
             CompiledQuery(
                 sql=f"SELECT\n  {select}\nFROM {relation}",
-                outputs=tuple((index, name) for index, name, _ in part),
+                outputs=tuple(tuple(users) for users in part.values()),
             )
         )
     return queries
@@ -110,20 +131,48 @@ def evaluate(checks: Sequence[Check], relation: pa.Table, *, table_name: str) ->
         durations = [0] * len(checks)
         errors: dict[int, str] = {}
         for query in compile_checks(checks):
-            try:
-                row, elapsed_ms = _run(con, query.sql)
-            except duckdb.Error:
-                _run_one_by_one(con, checks, query, values, durations, errors)
-                continue
-            for (index, name), value in zip(query.outputs, row, strict=True):
-                values[index][name] = value
-                durations[index] += elapsed_ms
+            _execute(con, checks, query, values, durations, errors)
+        results = [
+            _judge(check, table_name, values[i], durations[i], errors.get(i))
+            for i, check in enumerate(checks)
+        ]
+        failing = [
+            i
+            for i, r in enumerate(results)
+            if r.status in (Status.FAILED, Status.WARNING) and checks[i].constraint.extras
+        ]
+        if failing:  # evidence (e.g. an example failing value) only where it is needed
+            subset = [checks[i] for i in failing]
+            sub_values: list[dict[str, Any]] = [{} for _ in subset]
+            for query in compile_checks(subset, fields=_extras):
+                _execute(con, subset, query, sub_values, [0] * len(subset), {})
+            for i, extra in zip(failing, sub_values, strict=True):
+                values[i].update(extra)
+                results[i] = _judge(checks[i], table_name, values[i], durations[i], None)
     finally:
         con.close()
-    return [
-        _judge(check, table_name, values[i], durations[i], errors.get(i))
-        for i, check in enumerate(checks)
-    ]
+    return results
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection,
+    checks: Sequence[Check],
+    query: CompiledQuery,
+    values: list[dict[str, Any]],
+    durations: list[int],
+    errors: dict[int, str],
+) -> None:
+    """Run one compiled query and store each output under its checks; isolate failures."""
+    try:
+        row, elapsed_ms = _run(con, query.sql)
+    except duckdb.Error:
+        _run_one_by_one(con, checks, query, values, durations, errors)
+        return
+    for users, value in zip(query.outputs, row, strict=True):
+        for index, name in users:
+            values[index][name] = value
+    for index in {i for i, _ in query.fields()}:
+        durations[index] += elapsed_ms
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[tuple[Any, ...], int]:
@@ -142,9 +191,9 @@ def _run_one_by_one(
     errors: dict[int, str],
 ) -> None:
     """Isolate the failing check(s) of ``query`` by running each check's part of it alone."""
-    for index in sorted({i for i, _ in query.outputs}):
-        names = [name for i, name in query.outputs if i == index]
-        exprs = dict(_fields(checks[index]))
+    for index in sorted({i for i, _ in query.fields()}):
+        names = sorted(name for i, name in query.fields() if i == index)
+        exprs = dict(_fields(checks[index]) + _extras(checks[index]))
         select = ", ".join(exprs[name] for name in names)
         try:
             row, elapsed_ms = _run(con, f"SELECT {select} FROM {RELATION}")
@@ -183,7 +232,10 @@ def _judge(
             **base,
         )
     checked = _count(values.get("checked"))
-    metric = _num(values.get("metric"))
+    if c.metric is None:  # a share: passed / checked
+        metric = _count(values.get("passed")) / checked if checked else None
+    else:
+        metric = _num(values.get("metric"))
     evidence: dict[str, Any] = {
         "rule": check.description,
         "comparison": c.comparison,
