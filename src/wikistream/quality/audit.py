@@ -11,7 +11,7 @@ import getpass
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ from wikistream.errors import QualityError
 from wikistream.lake.catalog import ensure_table
 from wikistream.lake.schemas import QUALITY_RESULTS
 from wikistream.quality.checks import BLOCKING_STATUSES, CheckType, Status
-from wikistream.quality.filters import all_of, column_eq
+from wikistream.quality.filters import all_of, column_eq, column_ge
 from wikistream.quality.slices import SliceInfo
 
 OVERRIDE_CHECK = "operator_override"
@@ -46,14 +46,20 @@ def append_results(catalog: Catalog, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def read_rows(
-    catalog: Catalog, *, run_id: str | None = None, layer: str | None = None
+    catalog: Catalog,
+    *,
+    run_id: str | None = None,
+    layer: str | None = None,
+    since_date: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit rows of one run and/or layer (all rows when both are ``None``)."""
+    """Audit rows of one run and/or layer, optionally only from ``run_date >= since_date``."""
     conditions = []
     if run_id is not None:
         conditions.append(column_eq("run_id", run_id))
     if layer is not None:
         conditions.append(column_eq("layer", layer))
+    if since_date is not None:  # run_date is a partition column: this prunes whole files
+        conditions.append(column_ge("run_date", since_date))
     expr = all_of(*conditions)
     table = ensure_table(catalog, QUALITY_RESULTS)
     if table.current_snapshot() is None:
@@ -133,7 +139,12 @@ def summarize(rows: Iterable[dict[str, Any]]) -> list[RunSummary]:
     by_run: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_run.setdefault(row["run_id"], []).append(row)
-    summaries = [_summary(run_id, run_rows) for run_id, run_rows in by_run.items()]
+    summaries = [
+        _summary(run_id, run_rows)
+        for run_id, run_rows in by_run.items()
+        # a window can cut off a run's check rows and keep only a later override row
+        if any(r["check_name"] != OVERRIDE_CHECK for r in run_rows)
+    ]
     return sorted(summaries, key=lambda s: (s.run_timestamp, s.run_id))
 
 
@@ -170,14 +181,20 @@ def _summary(run_id: str, rows: list[dict[str, Any]]) -> RunSummary:
     )
 
 
-def list_runs(catalog: Catalog, layer: str | None = None) -> list[RunSummary]:
-    """Every recorded run (of ``layer``), oldest first by run_timestamp."""
-    return summarize(read_rows(catalog, layer=layer))
+def list_runs(
+    catalog: Catalog, layer: str | None = None, *, since_date: str | None = None
+) -> list[RunSummary]:
+    """Recorded runs (of ``layer``, from ``since_date`` on), oldest first by run_timestamp."""
+    return summarize(read_rows(catalog, layer=layer, since_date=since_date))
 
 
-def latest_run(catalog: Catalog, layer: str) -> RunSummary | None:
-    """The most recent run of ``layer`` by run_timestamp, or ``None``."""
-    runs = list_runs(catalog, layer)
+def latest_run(catalog: Catalog, layer: str, *, window_days: int = 7) -> RunSummary | None:
+    """The most recent run of ``layer`` by run_timestamp, or ``None``.
+
+    Looks at the last ``window_days`` of partitions first and at the whole table only if empty.
+    """
+    since = (utc_now() - timedelta(days=window_days)).date().isoformat()
+    runs = list_runs(catalog, layer, since_date=since) or list_runs(catalog, layer)
     return runs[-1] if runs else None
 
 
@@ -201,12 +218,10 @@ def read_results(
             )
     else:
         rows = []
-        layers = [layer] if layer else ["bronze", "silver", "gold"]
-        for name in layers:
-            layer_rows = read_rows(catalog, layer=name)
-            runs = summarize(layer_rows)
-            if runs:
-                rows.extend(r for r in layer_rows if r["run_id"] == runs[-1].run_id)
+        for name in [layer] if layer else ["bronze", "silver", "gold"]:
+            latest = latest_run(catalog, name)
+            if latest is not None:
+                rows.extend(read_rows(catalog, run_id=latest.run_id))
     if failed_only:
         rows = [r for r in rows if r["status"] in NOT_PASSED or r["check_name"] == OVERRIDE_CHECK]
     return sorted(rows, key=lambda r: (r["run_timestamp"], r["layer"], r["table_name"]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -60,8 +61,12 @@ def upstream_results(
 ) -> dict[str, UpstreamCoverage]:
     """Find, per upstream layer and date, the latest gate run that checked rows of that date."""
     coverage = {}
+    # a gate run that saw rows of date D ran on D or later (a day of slack for clock skew)
+    since = None
+    if dates:
+        since = (date.fromisoformat(min(dates)) - timedelta(days=1)).isoformat()
     for layer in layers:
-        runs = list_runs(catalog, layer)  # oldest first, by run_timestamp
+        runs = list_runs(catalog, layer, since_date=since)  # oldest first, by run_timestamp
         if batch_id is not None:
             runs = [r for r in runs if r.batch_id == batch_id]
         by_date: dict[str, RunSummary | None] = {}
