@@ -120,3 +120,11 @@ def test_override_refuses_unknown_passed_or_unexplained_runs(
         record_override(catalog, "dq-missing", "reason")
     with pytest.raises(QualityError, match="needs a reason"):
         record_override(catalog, ok.run_id, "   ")
+
+
+def test_unwritable_audit_rows_raise_a_quality_error(catalog: Catalog) -> None:
+    bad = _row("dq-x", T0)
+    bad["check_name"] = None  # a required column
+    with pytest.raises(QualityError, match="the gate result was not recorded"):
+        append_results(catalog, [bad])
+    assert list_runs(catalog) == []

@@ -60,8 +60,8 @@ USERS = [  # (user_normalized, correct user_kind, what the seed's IPv4-only rege
     ("Alice", "registered", "registered"),
     ("1.2.3", "registered", "registered"),
     ("~Tilde", "registered", "registered"),
+    ("~2025-1234", "temporary", "registered"),
     ("10.0.0.255", "ip", "ip"),
-    ("Bob", "registered", "registered"),
 ]
 
 
@@ -178,7 +178,7 @@ CASES: dict[str, list[Case]] = {
             n=100,
         ),
         # the seed's IPv4-only rule misclassifies IPv6, temporary accounts and 256.1.1.1
-        Case("accuracy_user_kind", _users(2), F, 0.6, 4, good=_users(1)),
+        Case("accuracy_user_kind", _users(2), F, 0.5, 5, good=_users(1)),
         Case(
             "consistency_is_anonymous",
             {0: {"user_normalized": "1.2.3.4", "user_kind": "ip", "is_anonymous": False}},

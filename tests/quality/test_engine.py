@@ -138,7 +138,7 @@ def _python_kind(name: str) -> str:
         return "ip"
     except ValueError:
         pass
-    if re.fullmatch(r"~[0-9]{4}-[0-9]+-[0-9]+", name):
+    if re.fullmatch(r"~[0-9]{4}-[0-9]+(-[0-9]+)*", name):
         return "temporary"
     return "registered"
 

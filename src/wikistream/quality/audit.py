@@ -35,10 +35,12 @@ def append_results(catalog: Catalog, rows: Sequence[dict[str, Any]]) -> None:
         return
     table = ensure_table(catalog, QUALITY_RESULTS)
     schema = table.schema().as_arrow()
-    data = pa.Table.from_pylist([{n: r.get(n) for n in schema.names} for r in rows], schema=schema)
     try:
+        data = pa.Table.from_pylist(
+            [{n: r.get(n) for n in schema.names} for r in rows], schema=schema
+        )
         table.append(data)
-    except Exception as exc:  # pyiceberg commit errors have no common base
+    except Exception as exc:  # pyarrow and pyiceberg errors have no common base
         raise QualityError(
             f"cannot append {len(rows)} rows to {QUALITY_RESULTS.identifier}: {exc}; "
             "the gate result was not recorded, re-run the gate"

@@ -3,7 +3,7 @@
 Fixes: the 95 % completeness checks and timeliness are warnings; bronze uniqueness is 100 %; the
 timeliness check is named for what it measures (P95 latency ≤ the configured seconds); region
 accuracy uses the full 18-domain map (others → ``other``); anonymity accuracy classifies
-``user_kind`` (IPv4 0–255 / IPv6 → ``ip``, ``~YYYY-NNNNN-N…`` → ``temporary``, else ``registered``).
+``user_kind`` (IPv4 0–255 / IPv6 → ``ip``, ``~YYYY-N[-N…]`` → ``temporary``, else ``registered``).
 Checks marked "ours" are additions. The upstream checks that need another table (silver rows ≤
 bronze rows, gold's upstream gates) live in :mod:`wikistream.quality.upstream`.
 """
@@ -60,8 +60,9 @@ IPV4_PATTERN = rf"^({_OCTET}[.]){{3}}{_OCTET}$"
 # Full (8 groups) or "::"-compressed IPv6; MediaWiki shows IPv6 editors in upper case.
 _H = "[0-9A-Fa-f]{1,4}"
 IPV6_PATTERN = rf"^(({_H}:){{7}}{_H}|(({_H}:){{0,6}}{_H})?::(({_H}:){{0,6}}{_H})?)$"
-# Wikimedia temporary accounts (2025+): "~" + year + "-" + serial digits + "-" + digits.
-TEMPORARY_PATTERN = r"^~[0-9]{4}-[0-9]+-[0-9]+$"
+# Wikimedia temporary accounts (2025+): "~" + year + "-" + the serial in hyphenated digit groups
+# (~2025-12345-6, ~2026-81302-9; a short serial has one group).
+TEMPORARY_PATTERN = r"^~[0-9]{4}-[0-9]+(-[0-9]+)*$"
 
 
 def _case_map(column: str, mapping: dict[str, str], fallback: str) -> str:
