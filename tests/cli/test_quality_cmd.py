@@ -51,6 +51,7 @@ def test_run_results_override_runs(cli: typer.Typer, settings: Settings) -> None
     report = json.loads(out)
     assert report["passed"] is True
     assert report["counts"]["total_checks"] == 17
+    assert report["slices"][0]["data_dates"] == ["2026-02-26"]
 
     tables[BRONZE.identifier].append(table(BRONZE, [bronze_row(0)]))  # a duplicate event_id
     code, out = _invoke(cli, settings, "run", "--layer", "bronze", "-o", "json")
@@ -61,7 +62,11 @@ def test_run_results_override_runs(cli: typer.Typer, settings: Settings) -> None
 
     code, out = _invoke(cli, settings, "results", "--run-id", run_id, "--failed", "-o", "json")
     assert code == 0
-    assert [r["check_name"] for r in json.loads(out)] == ["uniqueness_event_id"]
+    (failed,) = json.loads(out)
+    assert failed["check_name"] == "uniqueness_event_id"
+    assert failed["records_failed"] == 1
+    assert failed["slice"]["rows"] == 6
+    assert failed["evidence"]["comparison"] == ">="
 
     code, out = _invoke(cli, settings, "override", "--run-id", run_id, "--reason", "replayed once")
     assert code == 0

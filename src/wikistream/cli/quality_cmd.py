@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -40,6 +42,16 @@ RESULT_COLUMNS = (
 def _number(value: float | None) -> str:
     """Six significant digits: a 0.9999 metric must not print as 1.00."""
     return "" if value is None else f"{value:.6g}"
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    """An audit row with its JSON columns (evidence, slice) as objects."""
+    out = dict(row)
+    for key in ("evidence", "slice"):
+        if isinstance(out.get(key), str):
+            with contextlib.suppress(ValueError):  # malformed: keep the stored text
+                out[key] = json.loads(out[key])
+    return out
 
 
 @dq_app.command("run")
@@ -115,7 +127,7 @@ def results_command(
         catalog, run_id=run_id, layer=layer.value if layer else None, failed_only=failed
     )
     if output is OutputFormat.json:
-        render_rows(rows, output)
+        render_rows([_decoded(r) for r in rows], output)
         return
     shown = [r | {k: _number(r[k]) for k in ("metric_value", "threshold_value")} for r in rows]
     columns = ("run_id", "layer", *RESULT_COLUMNS)

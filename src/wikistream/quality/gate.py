@@ -208,7 +208,7 @@ class GateResult:
             "empty": self.empty,
             "counts": self.counts,
             "duration_s": round(self.duration_s, 3),
-            "slices": [s.to_json() for s in self.slices],
+            "slices": [s.to_dict() for s in self.slices],
             "results": [result_row(self, r) for r in self.results],
             "drift": [d.message for d in self.drift],
         }

@@ -68,20 +68,21 @@ class SliceInfo:
         """True when this run checked rows of ``day``."""
         return day in self.data_dates
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (the JSON object stored in the audit row)."""
+        return {
+            "table": self.table_name,
+            "dates": list(self.dates),
+            "data_dates": list(self.data_dates),
+            "rows": self.rows,
+            "batch_id": self.batch_id,
+            "snapshot_id": self.snapshot_id,
+            **self.extra,
+        }
+
     def to_json(self) -> str:
         """Compact JSON for the audit row."""
-        return json.dumps(
-            {
-                "table": self.table_name,
-                "dates": list(self.dates),
-                "data_dates": list(self.data_dates),
-                "rows": self.rows,
-                "batch_id": self.batch_id,
-                "snapshot_id": self.snapshot_id,
-                **self.extra,
-            },
-            separators=(",", ":"),
-        )
+        return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | None, table_name: str) -> SliceInfo:
