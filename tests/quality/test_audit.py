@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from pyiceberg.catalog import Catalog
 
+from tests.quality.conftest import lake_table
 from tests.quality.rows import T0, bronze, bronze_row, table
 from wikistream.errors import QualityError
 from wikistream.lake.schemas import BRONZE, QUALITY_RESULTS
@@ -91,7 +92,7 @@ def test_override_is_recorded_and_accepts_the_run(
     assert len(written) == 1
     stored = [
         r
-        for r in catalog.load_table(QUALITY_RESULTS.identifier).scan().to_arrow().to_pylist()
+        for r in lake_table(catalog, QUALITY_RESULTS.identifier).scan().to_arrow().to_pylist()
         if r["check_name"] == "operator_override"
     ]
     assert len(stored) == 1

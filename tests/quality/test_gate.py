@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from pyiceberg.catalog import Catalog
 
+from tests.quality.conftest import lake_table
 from tests.quality.rows import T0, bronze, bronze_row, silver, table
 from wikistream.errors import QualityError
 from wikistream.lake.schemas import BRONZE, QUALITY_RESULTS
@@ -22,7 +23,7 @@ Clock = Callable[[], datetime]
 
 
 def _audit(catalog: Catalog, run_id: str) -> list[dict]:  # type: ignore[type-arg]
-    rows = catalog.load_table(QUALITY_RESULTS.identifier).scan().to_arrow().to_pylist()
+    rows = lake_table(catalog, QUALITY_RESULTS.identifier).scan().to_arrow().to_pylist()
     return [r for r in rows if r["run_id"] == run_id]
 
 
@@ -60,7 +61,7 @@ def test_passing_bronze_gate_writes_audit_rows_readable_through_pyiceberg(
     assert slice_info["snapshot_id"] is not None
     assert json.loads(row["evidence"])["comparison"] == ">="
     # profiles written too
-    profiles = catalog.load_table("dq_audit.profile_metrics").scan().to_arrow().to_pylist()
+    profiles = lake_table(catalog, "dq_audit.profile_metrics").scan().to_arrow().to_pylist()
     mine = {p["column_name"]: p for p in profiles if p["run_id"] == result.run_id}
     assert set(mine) == {"event_type", "domain", "wiki", "namespace", "length_delta", "event_hour"}
     assert mine["length_delta"]["mean_value"] == 50.0

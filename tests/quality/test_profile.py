@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from pyiceberg.catalog import Catalog
 
+from tests.quality.conftest import lake_table
 from tests.quality.rows import T0, bronze, silver, silver_row, table
 from wikistream.lake.schemas import PROFILE_METRICS, SILVER
 from wikistream.quality.config import QualitySettings
@@ -111,7 +112,7 @@ def test_baseline_ignores_runs_older_than_the_window(catalog: Catalog) -> None:
     write_profiles(catalog, profile_rows("dq-recent", "silver", T0 - timedelta(days=1), [profile]))
     baseline = read_baseline(catalog, "silver", T0, 7, exclude_run_id="x")
     assert baseline[("silver.cleaned_events", "region")] == [0.0]
-    assert catalog.load_table(PROFILE_METRICS.identifier).scan().to_arrow().num_rows == 2
+    assert lake_table(catalog, PROFILE_METRICS.identifier).scan().to_arrow().num_rows == 2
 
 
 def test_no_variance_falls_back_to_the_absolute_rule() -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
+from tests.quality.conftest import lake_table
 from tests.quality.rows import T0, bronze, bronze_row, hourly, risk, silver, silver_row, table
 from wikistream.lake.schemas import BRONZE, SILVER
 from wikistream.quality.audit import record_override
@@ -53,7 +54,7 @@ def test_unknown_upstream_fails_gold(settings: Settings, catalog: Catalog, clock
 def test_gold_passes_when_bronze_and_silver_passed_for_the_same_dates(
     settings: Settings, catalog: Catalog, clock: Clock
 ) -> None:
-    catalog.load_table(BRONZE.identifier).append(bronze(5))
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
     b = _gate(settings, catalog, clock, "bronze")
     s = _gate(settings, catalog, clock, "silver", data=silver(5))
     assert b.passed
@@ -69,7 +70,7 @@ def test_gold_passes_when_bronze_and_silver_passed_for_the_same_dates(
 def test_upstream_must_cover_every_gold_date(
     settings: Settings, catalog: Catalog, clock: Clock
 ) -> None:
-    catalog.load_table(BRONZE.identifier).append(bronze(5))
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
     _gate(settings, catalog, clock, "bronze")
     _gate(settings, catalog, clock, "silver", data=silver(5))
     data = _gold()
@@ -85,7 +86,7 @@ def test_upstream_must_cover_every_gold_date(
 def test_latest_covering_run_counts_and_an_override_accepts_it(
     settings: Settings, catalog: Catalog, clock: Clock
 ) -> None:
-    catalog.load_table(BRONZE.identifier).append(bronze(5))
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
     _gate(settings, catalog, clock, "bronze")  # passes
     broken = table(BRONZE, [bronze_row(i, event_id="dup") for i in range(5)])
     failed = _gate(settings, catalog, clock, "bronze", data=broken)  # later and failing
@@ -106,7 +107,7 @@ def test_latest_covering_run_counts_and_an_override_accepts_it(
 def test_batch_id_restricts_upstream_to_the_same_batch(
     settings: Settings, catalog: Catalog, clock: Clock
 ) -> None:
-    catalog.load_table(BRONZE.identifier).append(bronze(5))
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
     _gate(settings, catalog, clock, "bronze", slice_spec=SliceSpec(batch_id="cycle-1"))
     _gate(
         settings, catalog, clock, "silver", data=silver(5), slice_spec=SliceSpec(batch_id="cycle-1")
@@ -125,8 +126,8 @@ def test_batch_id_restricts_upstream_to_the_same_batch(
 def test_an_empty_upstream_run_does_not_count_as_coverage(
     settings: Settings, catalog: Catalog, clock: Clock
 ) -> None:
-    catalog.load_table(BRONZE.identifier).append(bronze(5))
-    catalog.load_table(SILVER.identifier).append(table(SILVER, [silver_row(0)]))
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
+    lake_table(catalog, SILVER.identifier).append(table(SILVER, [silver_row(0)]))
     _gate(settings, catalog, clock, "bronze", slice_spec=SliceSpec(("2026-02-20",)))  # SKIPPED
     _gate(settings, catalog, clock, "silver")
     gold = _gate(settings, catalog, clock, "gold", data=_gold())
