@@ -297,7 +297,11 @@ def run_gate(
     """Check ``layer`` over ``slice_spec`` (default: all current data) and record the run.
 
     ``data`` replaces the table scan with Arrow tables the caller already holds (one table, or a
-    mapping by table identifier for gold). ``write=False`` computes without touching ``dq_audit``.
+    mapping by table identifier for gold); it is checked as given, and ``slice_spec`` then only
+    labels the run (dates requested, batch id). Silver's row-count check and gold's upstream check
+    still read the catalog. ``write=False`` computes without touching ``dq_audit``. Raises
+    :class:`QualityError` for an unknown layer, unreadable tables or an audit write failure; a
+    failing gate is a normal result (``passed=False``), not an exception.
     """
     gates = layer_tables(layer)
     spec = slice_spec or SliceSpec()
