@@ -21,11 +21,7 @@ SHARED_DATA = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Pat
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No WIKISTREAM_* variable of the developer's shell leaks into a test.
-
-    WIKISTREAM_SHARED_DATA is read once at import (SHARED_DATA) and removed too: settings refuse
-    unknown WIKISTREAM_* variables.
-    """
+    """No WIKISTREAM_* variable of the developer's shell leaks into a test."""
     for name in list(os.environ):
         if name.startswith("WIKISTREAM_"):
             monkeypatch.delenv(name)
