@@ -1,0 +1,372 @@
+"""The Kafka event log (confluent-kafka): MSK, Apache Kafka or any Kafka-protocol broker.
+
+Records and the append checkpoint go to Kafka in one transaction (``append_mode =
+"transactional"``; consumers read with ``isolation.level=read_committed``), so ingest's SSE resume
+id always matches the records that are visible. The checkpoint is a record keyed by its name on
+a compacted topic; :meth:`KafkaEventLog.load_checkpoint` reads its newest value. Positions in this
+API are *last processed* offsets; Kafka commits the *next* offset, so :meth:`commit` stores
+``offset + 1`` and the lag that Kafka tools show is exact. Nothing touches the network until the
+first call, so opening the log never hangs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import (  # type: ignore[attr-defined,unused-ignore]
+    AdminClient,
+    NewTopic,
+    OffsetSpec,
+)
+
+from wikistream.errors import EventLogError, EventLogUnavailableError
+from wikistream.eventlog.base import LogRecord, NewRecord, Position, TopicStats
+from wikistream.eventlog.config import KafkaSettings
+from wikistream.eventlog.kafka_auth import build_client_config
+from wikistream.eventlog.kafka_producer import RecordWriter
+from wikistream.eventlog.kafka_scan import TopicReader, check_position, find_last
+from wikistream.eventlog.kafka_stats import topic_stats
+
+log = logging.getLogger(__name__)
+
+_EXACT_COUNT_LIMIT = 200_000
+
+
+class KafkaEventLog:
+    """:class:`~wikistream.eventlog.base.EventLog` on Kafka topics, groups and transactions."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        retention_days: float,
+        retention_bytes: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self._retention_ms = int(retention_days * 86_400_000)
+        self._retention_bytes = retention_bytes
+        base = build_client_config(settings)
+        base["logger"] = logging.getLogger("wikistream.eventlog.librdkafka")
+        base["allow.auto.create.topics"] = False  # topics are created with our settings only
+        self._base = base
+        self._timeout = settings.request_timeout_s
+        self._lock = threading.RLock()
+        self._closed = False
+        self._admin = AdminClient(dict(base))
+        self._partitions: dict[str, int] = {}
+        self._readers: dict[str, TopicReader] = {}
+        self._groups: dict[str, Consumer] = {}
+        self._scanners: dict[str, Consumer] = {}
+        txn_id = settings.transactional_id or (
+            f"{settings.client_id}-{settings.topic_prefix}{uuid.uuid4().hex[:12]}"
+        )
+        self._writer = RecordWriter(settings, dict(base), transactional_id=txn_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"KafkaEventLog(bootstrap={self.settings.bootstrap_servers!r}, "
+            f"prefix={self.settings.topic_prefix!r}, mode={self.settings.append_mode!r})"
+        )
+
+    # -- names, metadata, topics ------------------------------------------------------------
+    def kafka_topic(self, topic: str) -> str:
+        """The broker-side name of a logical topic (with ``topic_prefix``)."""
+        return self.settings.topic_prefix + topic
+
+    def kafka_group(self, group: str) -> str:
+        """The broker-side consumer-group id of a logical group (with ``topic_prefix``)."""
+        return self.settings.topic_prefix + group
+
+    def _unavailable(self, what: str, exc: BaseException) -> EventLogUnavailableError:
+        return EventLogUnavailableError(
+            f"{what} failed on Kafka {self.settings.bootstrap_servers!r}: {exc}; check that the "
+            "broker is up and reachable (log.kafka.bootstrap_servers, TLS/SASL settings)"
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EventLogError("the Kafka event log was closed; open a new one")
+
+    def _partition_count(self, kafka_topic: str, *, refresh: bool = False) -> int | None:
+        if not refresh and kafka_topic in self._partitions:
+            return self._partitions[kafka_topic]
+        try:
+            meta = self._admin.list_topics(timeout=self._timeout)
+        except KafkaException as exc:
+            raise self._unavailable("reading topic metadata", exc) from exc
+        self._partitions = {
+            name: len(tmeta.partitions)
+            for name, tmeta in meta.topics.items()
+            if tmeta.error is None and tmeta.partitions
+        }
+        return self._partitions.get(kafka_topic)
+
+    def _topic_config(self, *, compacted: bool) -> dict[str, str]:
+        cfg = self.settings
+        min_isr = cfg.min_insync_replicas or min(2, cfg.replication_factor)
+        conf = {"min.insync.replicas": str(min_isr)}
+        if compacted:
+            conf["cleanup.policy"] = "compact"
+        else:
+            conf["cleanup.policy"] = "delete"
+            conf["retention.ms"] = str(self._retention_ms)
+            if self._retention_bytes is not None:
+                conf["retention.bytes"] = str(self._retention_bytes)
+        return conf
+
+    def _ensure_topics(self, kafka_topics: Iterable[str]) -> None:
+        missing = sorted({t for t in kafka_topics if self._partition_count(t) is None})
+        if not missing:
+            return
+        ckpt = self.kafka_topic(self.settings.checkpoint_topic)
+        new = [
+            NewTopic(
+                name,
+                num_partitions=1 if name == ckpt else self.settings.partitions,
+                replication_factor=self.settings.replication_factor,
+                config=self._topic_config(compacted=name == ckpt),
+            )
+            for name in missing
+        ]
+        futures = self._admin.create_topics(
+            new, operation_timeout=self._timeout, request_timeout=self._timeout
+        )
+        for name, future in futures.items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                err: KafkaError = exc.args[0]
+                if err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue  # another process created it first
+                if err.retriable() or err.code() < 0:
+                    raise self._unavailable(f"creating topic {name!r}", exc) from exc
+                raise EventLogError(
+                    f"cannot create topic {name!r} ({self.settings.partitions} partitions, "
+                    f"replication {self.settings.replication_factor}): {err.str()}; fix "
+                    "log.kafka.partitions / replication_factor or create the topic yourself"
+                ) from exc
+        deadline = time.monotonic() + self._timeout
+        while any(self._partition_count(t, refresh=True) is None for t in missing):
+            if time.monotonic() > deadline:
+                raise EventLogUnavailableError(
+                    f"topics {missing} were created but do not show up in the metadata of "
+                    f"{self.settings.bootstrap_servers!r}; retry later"
+                )
+            time.sleep(0.1)
+        log.info("created Kafka topics %s", missing)
+
+    def offsets(self, kafka_topic: str) -> tuple[dict[int, int], dict[int, int]]:
+        """Return ``(earliest, end)`` offsets per partition (end may underestimate, see scan)."""
+        count = self._partition_count(kafka_topic) or 0
+        result: list[dict[int, int]] = []
+        for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):  # type: ignore[no-untyped-call]
+            request = {TopicPartition(kafka_topic, p): spec for p in range(count)}
+            try:
+                futures = self._admin.list_offsets(
+                    request,
+                    isolation_level=IsolationLevel.READ_COMMITTED,
+                    request_timeout=self._timeout,
+                )
+                result.append({tp.partition: int(f.result().offset) for tp, f in futures.items()})
+            except KafkaException as exc:
+                raise self._unavailable(f"listing offsets of {kafka_topic!r}", exc) from exc
+        return result[0], result[1]
+
+    def _consumer(self, group: str, *, fetch_wait_ms: int = 100) -> Consumer:
+        conf = dict(self._base)
+        conf.update(
+            {
+                "group.id": group,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "error",
+                "isolation.level": "read_committed",
+                "fetch.wait.max.ms": fetch_wait_ms,
+            }
+        )
+        return Consumer(conf)
+
+    def scanner(self, kafka_topic: str) -> Consumer:
+        """The consumer for bounded scans (checkpoints, head, stats) of one topic.
+
+        One per topic: re-pointing a consumer at another topic costs a metadata round trip.
+        """
+        consumer = self._scanners.get(kafka_topic)
+        if consumer is None:
+            # Scans end at EOF, so a short broker wait answers "nothing more" quickly.
+            consumer = self._consumer(self.kafka_group("wikistream-scanner"), fetch_wait_ms=10)
+            self._scanners[kafka_topic] = consumer
+        return consumer
+
+    # -- EventLog --------------------------------------------------------------------------
+    def append(
+        self,
+        batch: Mapping[str, Sequence[NewRecord]],
+        checkpoint: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Append records and the checkpoint atomically (see ``append_mode``)."""
+        items = [(self.kafka_topic(t), list(r)) for t, r in batch.items() if r]
+        if not items and checkpoint is None:
+            return
+        ckpt: tuple[str, bytes, bytes] | None = None
+        if checkpoint is not None:
+            name, body = checkpoint
+            try:
+                value = json.dumps(dict(body), separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise EventLogError(f"checkpoint {name!r} is not JSON-serialisable: {exc}") from exc
+            ckpt = (self.kafka_topic(self.settings.checkpoint_topic), name.encode(), value.encode())
+        with self._lock:
+            self._check_open()
+            self._ensure_topics([t for t, _ in items] + ([ckpt[0]] if ckpt else []))
+            self._writer.write(items, ckpt)
+
+    def load_checkpoint(self, name: str) -> dict[str, Any] | None:
+        """Return the newest checkpoint value stored under ``name`` or None."""
+        topic = self.kafka_topic(self.settings.checkpoint_topic)
+        key = name.encode()
+        with self._lock:
+            self._check_open()
+            if self._partition_count(topic) is None:
+                return None
+            lows, ends = self.offsets(topic)
+            found = find_last(
+                self.scanner(topic),
+                topic,
+                lows,
+                ends,
+                time.monotonic() + self._timeout,
+                match=lambda m: m.key() == key,
+            )
+        if not found:
+            return None
+        newest = max(found.values(), key=lambda m: m.timestamp()[1])
+        raw = newest.value()
+        if raw is None:  # a tombstone: the checkpoint was deleted
+            return None
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise EventLogError(f"checkpoint {name!r} in topic {topic!r} is not JSON") from exc
+        if not isinstance(body, dict):
+            raise EventLogError(f"checkpoint {name!r} in topic {topic!r} is not a JSON object")
+        return body
+
+    def read(self, topic: str, after: Position, max_records: int) -> list[LogRecord]:
+        """Return up to ``max_records`` committed records after ``after``, oldest first."""
+        if max_records <= 0:
+            return []
+        kafka_topic = self.kafka_topic(topic)
+        with self._lock:
+            self._check_open()
+            reader = self._readers.get(topic)
+            if reader is None or not reader.continues(after):
+                if self._partition_count(kafka_topic, refresh=True) is None:
+                    return []
+                lows, _ends = self.offsets(kafka_topic)
+                check_position(topic, after, lows)
+                if reader is None:
+                    reader = TopicReader(
+                        self._consumer(self.kafka_group("wikistream-reader")), topic, kafka_topic
+                    )
+                    self._readers[topic] = reader
+                reader.assign(after, lows)
+            records, trouble = reader.read(max_records, self.settings.read_wait_s)
+            if not records and trouble:
+                self._partition_count(kafka_topic, refresh=True)  # raises when unreachable
+        return records
+
+    def _group_consumer(self, group: str) -> Consumer:
+        consumer = self._groups.get(group)
+        if consumer is None:
+            consumer = self._consumer(self.kafka_group(group))
+            self._groups[group] = consumer
+        return consumer
+
+    def commit(self, group: str, topic: str, position: Position) -> None:
+        """Commit ``offset + 1`` per partition for the group (Kafka's "next offset" rule)."""
+        if not position:
+            return
+        kafka_topic = self.kafka_topic(topic)
+        offsets = [TopicPartition(kafka_topic, p, o + 1) for p, o in sorted(position.items())]
+        with self._lock:
+            self._check_open()
+            try:
+                result = self._group_consumer(group).commit(offsets=offsets, asynchronous=False)
+            except KafkaException as exc:
+                raise self._unavailable(f"committing group {group!r} on {topic!r}", exc) from exc
+        failed = [tp for tp in result or [] if tp.error is not None]
+        if failed:
+            raise EventLogUnavailableError(
+                f"committing group {group!r} on {topic!r} failed for partitions "
+                f"{[tp.partition for tp in failed]}: {failed[0].error}; retry the commit"
+            )
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        """Return the group's last processed offsets (Kafka committed offset - 1)."""
+        kafka_topic = self.kafka_topic(topic)
+        with self._lock:
+            self._check_open()
+            count = self._partition_count(kafka_topic)
+            if count is None:
+                return {}
+            request = [TopicPartition(kafka_topic, p) for p in range(count)]
+            try:
+                tps = self._group_consumer(group).committed(request, timeout=self._timeout)
+            except KafkaException as exc:
+                raise self._unavailable(f"reading group {group!r} offsets", exc) from exc
+        return {tp.partition: tp.offset - 1 for tp in tps if tp.error is None and tp.offset >= 0}
+
+    def head(self, topic: str) -> dict[int, int]:
+        """Offset of the newest committed record per partition (transaction markers skipped)."""
+        kafka_topic = self.kafka_topic(topic)
+        with self._lock:
+            self._check_open()
+            if self._partition_count(kafka_topic) is None:
+                return {}
+            lows, ends = self.offsets(kafka_topic)
+            found = find_last(
+                self.scanner(kafka_topic), kafka_topic, lows, ends, time.monotonic() + self._timeout
+            )
+        return {p: int(m.offset() or 0) for p, m in sorted(found.items())}
+
+    def stats(self, topic: str) -> TopicStats:
+        """Records, offsets and age range of a topic (exact up to 200k offsets, else a bound)."""
+        kafka_topic = self.kafka_topic(topic)
+        with self._lock:
+            self._check_open()
+            if self._partition_count(kafka_topic) is None:
+                return TopicStats(topic, 0, {}, {}, None, None, 0)
+            lows, ends = self.offsets(kafka_topic)
+            return topic_stats(
+                self.scanner(kafka_topic),
+                topic,
+                kafka_topic,
+                lows,
+                ends,
+                time.monotonic() + max(self._timeout, 60.0),
+                exact_limit=_EXACT_COUNT_LIMIT,
+            )
+
+    def close(self) -> None:
+        """Close consumers and the producer; appends already returned are durable."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            consumers = [r.consumer for r in self._readers.values()]
+            consumers += [*self._groups.values(), *self._scanners.values()]
+            for consumer in consumers:
+                try:
+                    consumer.close()
+                except (KafkaException, RuntimeError) as exc:
+                    log.debug("closing a Kafka consumer: %s", exc)
+            self._writer.close()
