@@ -39,6 +39,22 @@ log = logging.getLogger(__name__)
 _EXACT_COUNT_LIMIT = 200_000
 
 
+def topic_config(
+    settings: KafkaSettings, *, retention_ms: int, retention_bytes: int | None, compacted: bool
+) -> dict[str, str]:
+    """Return the properties of new topics: time retention for data, compaction for checkpoints."""
+    min_isr = settings.min_insync_replicas or min(2, settings.replication_factor)
+    conf = {"min.insync.replicas": str(min_isr)}
+    if compacted:
+        conf["cleanup.policy"] = "compact"
+    else:
+        conf["cleanup.policy"] = "delete"
+        conf["retention.ms"] = str(retention_ms)
+        if retention_bytes is not None:
+            conf["retention.bytes"] = str(retention_bytes)
+    return conf
+
+
 class KafkaEventLog:
     """:class:`~wikistream.eventlog.base.EventLog` on Kafka topics, groups and transactions."""
 
@@ -108,19 +124,6 @@ class KafkaEventLog:
         }
         return self._partitions.get(kafka_topic)
 
-    def _topic_config(self, *, compacted: bool) -> dict[str, str]:
-        cfg = self.settings
-        min_isr = cfg.min_insync_replicas or min(2, cfg.replication_factor)
-        conf = {"min.insync.replicas": str(min_isr)}
-        if compacted:
-            conf["cleanup.policy"] = "compact"
-        else:
-            conf["cleanup.policy"] = "delete"
-            conf["retention.ms"] = str(self._retention_ms)
-            if self._retention_bytes is not None:
-                conf["retention.bytes"] = str(self._retention_bytes)
-        return conf
-
     def _ensure_topics(self, kafka_topics: Iterable[str]) -> None:
         missing = sorted({t for t in kafka_topics if self._partition_count(t) is None})
         if not missing:
@@ -131,7 +134,12 @@ class KafkaEventLog:
                 name,
                 num_partitions=1 if name == ckpt else self.settings.partitions,
                 replication_factor=self.settings.replication_factor,
-                config=self._topic_config(compacted=name == ckpt),
+                config=topic_config(
+                    self.settings,
+                    retention_ms=self._retention_ms,
+                    retention_bytes=self._retention_bytes,
+                    compacted=name == ckpt,
+                ),
             )
             for name in missing
         ]
@@ -227,7 +235,13 @@ class KafkaEventLog:
         with self._lock:
             self._check_open()
             self._ensure_topics([t for t, _ in items] + ([ckpt[0]] if ckpt else []))
-            self._writer.write(items, ckpt)
+            try:
+                self._writer.write(items, ckpt)
+            except EventLogError:
+                # A topic deleted (or a broker replaced) under us fails every produce until
+                # it is re-created; re-check the metadata on the next append.
+                self._partitions.clear()
+                raise
 
     def load_checkpoint(self, name: str) -> dict[str, Any] | None:
         """Return the newest checkpoint value stored under ``name`` or None."""

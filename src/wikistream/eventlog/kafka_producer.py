@@ -21,6 +21,7 @@ from wikistream.eventlog.config import KafkaSettings
 log = logging.getLogger(__name__)
 
 Checkpoint = tuple[str, bytes, bytes]  # (kafka topic, key, JSON value)
+_PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
 
 
 class RecordWriter:
@@ -89,7 +90,7 @@ class RecordWriter:
         producer, self._producer, self._fatal = self._producer, None, None
         if producer is not None:
             try:
-                producer.purge()
+                producer.purge(in_queue=True, in_flight=False)
                 producer.flush(0)
             except (KafkaException, RuntimeError) as exc:
                 log.debug("discarding a Kafka producer: %s", exc)
@@ -132,8 +133,9 @@ class RecordWriter:
             err: KafkaError = exc.args[0]
             detail = f"; first delivery error: {failures[0]}" if failures else ""
             raise EventLogUnavailableError(
-                f"Kafka transaction of {_count(items)} records failed and was aborted: "
-                f"{err.str()}{detail}; nothing was committed, retry the append"
+                f"Kafka transaction of {_count(items)} records failed: {err.str()}{detail}; it "
+                "was aborted unless the broker had already accepted its commit; retry the append "
+                "(bronze drops a duplicate by event_id)"
             ) from exc
         except BaseException:
             self._abort(producer, deadline)
@@ -165,8 +167,9 @@ class RecordWriter:
                         producer, topic, record.key, record.value, record, failures, deadline
                     )
         except BaseException:
-            producer.purge(in_queue=True, in_flight=False)  # a failed append sends nothing more
-            producer.flush(0)
+            # A failed append sends nothing more; purging leaves a sequence gap in the
+            # idempotent producer, so it is replaced rather than reused.
+            self.drop()
             raise
         self._flush(producer, failures, deadline, "records")
         # Only once every record is confirmed may the checkpoint move past them.
@@ -177,10 +180,7 @@ class RecordWriter:
     def _flush(self, producer: Producer, failures: list[str], deadline: float, what: str) -> None:
         left = producer.flush(max(0.1, deadline - time.monotonic()))
         if left or failures or self._fatal is not None:
-            producer.purge(in_queue=True, in_flight=False)  # unsent ones must not land later
-            producer.flush(0)
-            if self._fatal is not None:
-                self.drop()
+            self.drop()  # purges: records not sent by now must not land after we raised
             reason = failures[0] if failures else f"{left} still unconfirmed at the timeout"
             raise EventLogUnavailableError(
                 f"Kafka did not confirm {what} ({reason}); some records of this append may be "
@@ -198,7 +198,8 @@ class RecordWriter:
         deadline: float,
     ) -> None:
         def on_delivery(err: KafkaError | None, _msg: Message) -> None:
-            if err is not None:
+            # Purges are our own doing after a failure; the cause is reported elsewhere.
+            if err is not None and err.code() not in _PURGED:
                 failures.append(f"{topic}: {err.str()}")
 
         headers: list[tuple[str, str | bytes | None]] | None = (
