@@ -132,6 +132,14 @@ def test_topic_config_retention_and_compaction() -> None:
     )
 
 
+def test_topics_lists_this_prefix_only(open_log) -> None:
+    log = open_log()
+    other = open_log()
+    log.append({RAW: _records(1), "dlq-events": _records(1)}, ("ingest", {"n": 1}))
+    other.append({"elsewhere": _records(1)})
+    assert log.topics() == ["dlq-events", RAW]
+
+
 def test_same_key_lands_in_same_partition(open_log) -> None:
     log = open_log()
     log.append({RAW: [NewRecord(b"a1", key=b"page-1"), NewRecord(b"b1", key=b"page-2")]})

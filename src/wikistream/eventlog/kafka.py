@@ -37,6 +37,7 @@ from wikistream.eventlog.kafka_stats import topic_stats
 log = logging.getLogger(__name__)
 
 _EXACT_COUNT_LIMIT = 200_000
+_PARTITION_RECHECK_S = 60.0
 
 
 def topic_config(
@@ -282,7 +283,7 @@ class KafkaEventLog:
         with self._lock:
             self._check_open()
             reader = self._readers.get(topic)
-            if reader is None or not reader.continues(after):
+            if reader is None or not reader.continues(after) or self._partitions_added(reader):
                 if self._partition_count(kafka_topic, refresh=True) is None:
                     return []
                 lows, _ends = self.offsets(kafka_topic)
@@ -297,6 +298,14 @@ class KafkaEventLog:
             if not records and trouble:
                 self._partition_count(kafka_topic, refresh=True)  # raises when unreachable
         return records
+
+    def _partitions_added(self, reader: TopicReader) -> bool:
+        """True (at most once a minute) when the topic gained partitions since assignment."""
+        if time.monotonic() - reader.assigned_at < _PARTITION_RECHECK_S:
+            return False
+        reader.assigned_at = time.monotonic()
+        count = self._partition_count(reader.kafka_topic, refresh=True) or 0
+        return count > len(reader.partitions)
 
     def _group_consumer(self, group: str) -> Consumer:
         consumer = self._groups.get(group)
@@ -369,6 +378,20 @@ class KafkaEventLog:
                 time.monotonic() + max(self._timeout, 60.0),
                 exact_limit=_EXACT_COUNT_LIMIT,
             )
+
+    def topics(self) -> list[str]:
+        """Logical names of the data topics under ``topic_prefix`` (checkpoints excluded)."""
+        prefix = self.settings.topic_prefix
+        with self._lock:
+            self._check_open()
+            self._partition_count("", refresh=True)
+            names = list(self._partitions)
+        ckpt = self.kafka_topic(self.settings.checkpoint_topic)
+        return sorted(
+            n[len(prefix) :]
+            for n in names
+            if n.startswith(prefix) and n != ckpt and not n.startswith("__")
+        )
 
     def close(self) -> None:
         """Close consumers and the producer; appends already returned are durable."""

@@ -188,7 +188,8 @@ class TopicReader:
         self.kafka_topic = kafka_topic
         self._expected: dict[int, int] | None = None
         self._at_end: set[int] = set()
-        self._partitions: set[int] = set()
+        self.partitions: set[int] = set()
+        self.assigned_at = time.monotonic()
 
     def continues(self, after: Position) -> bool:
         """True when ``after`` is exactly where the previous read left off."""
@@ -200,7 +201,8 @@ class TopicReader:
         self.consumer.assign([TopicPartition(self.kafka_topic, p, o) for p, o in starts.items()])
         self._expected = dict(after)
         self._at_end = set()
-        self._partitions = set(starts)
+        self.partitions = set(starts)
+        self.assigned_at = time.monotonic()
 
     def reset(self) -> None:
         """Forget the assignment; the next read re-assigns from its ``after``."""
@@ -217,7 +219,7 @@ class TopicReader:
         try:
             while len(out) < max_records:
                 now = time.monotonic()
-                caught_up = self._partitions <= self._at_end
+                caught_up = self.partitions <= self._at_end
                 if now >= deadline or (caught_up and (out or now >= idle_deadline)):
                     break
                 limit = min(deadline, idle_deadline) if caught_up else deadline
