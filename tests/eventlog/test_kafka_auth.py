@@ -169,3 +169,34 @@ def test_librdkafka_accepts_the_msk_iam_token(fake_aws: None) -> None:
     assert calls, "librdkafka never asked for an MSK IAM token"
     token_errors = [e for e in errors if "token" in e.str().lower() or "oauth" in e.str().lower()]
     assert token_errors == []
+
+
+def test_event_log_serves_the_msk_iam_token_before_admin_requests(
+    fake_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.kafka_broker import free_port
+    from wikistream.eventlog.kafka import KafkaEventLog
+
+    calls: list[str] = []
+    original = MskIamTokenSource.__call__
+
+    def counting(self: MskIamTokenSource, config: str | None = None) -> tuple[str, float]:
+        calls.append(self.region)
+        return original(self, config)
+
+    monkeypatch.setattr(MskIamTokenSource, "__call__", counting)
+    settings = KafkaSettings(
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        msk_iam=True,
+        aws_region="eu-central-1",
+        request_timeout_s=1.0,
+        extra={"log_level": "0"},
+    )
+    log = KafkaEventLog(settings, retention_days=7.0)
+    try:
+        with pytest.raises(EventLogUnavailableError):
+            log.committed("bronze", "raw-events")
+    finally:
+        log.close()
+    assert calls
+    assert set(calls) == {"eu-central-1"}

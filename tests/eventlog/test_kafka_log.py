@@ -123,13 +123,10 @@ def test_topic_config_retention_and_compaction() -> None:
     }
     ckpt = topic_config(settings, retention_ms=1, retention_bytes=10, compacted=True)
     assert ckpt == {"cleanup.policy": "compact", "min.insync.replicas": "2"}
-    single = KafkaSettings(bootstrap_servers="x:9092")
-    assert (
-        topic_config(single, retention_ms=1, retention_bytes=9, compacted=False)[
-            "min.insync.replicas"
-        ]
-        == "1"
-    )
+    single = KafkaSettings(bootstrap_servers="x:9092", partitions=3)
+    sized = topic_config(single, retention_ms=1, retention_bytes=9000, compacted=False)
+    assert sized["min.insync.replicas"] == "1"
+    assert sized["retention.bytes"] == "3000"  # Kafka's limit is per partition
 
 
 def test_topics_lists_this_prefix_only(open_log) -> None:
@@ -278,6 +275,7 @@ def test_stats_beyond_exact_limit_is_an_upper_bound(open_log) -> None:
 
 def test_position_before_log_start_is_out_of_range() -> None:
     check_position(RAW, {0: 9, 1: 3}, {0: 10, 1: 0})
+    check_position(RAW, {0: -1}, {0: 10})  # nothing processed yet: start at the oldest
     with pytest.raises(OffsetOutOfRangeError, match=r"offsets 4\.\.9 were removed by retention"):
         check_position(RAW, {0: 9, 1: 3}, {0: 10, 1: 10})
 

@@ -52,7 +52,8 @@ def topic_config(
         conf["cleanup.policy"] = "delete"
         conf["retention.ms"] = str(retention_ms)
         if retention_bytes is not None:
-            conf["retention.bytes"] = str(retention_bytes)
+            # Kafka limits each partition; log.retention_bytes means the whole topic.
+            conf["retention.bytes"] = str(max(1, retention_bytes // settings.partitions))
     return conf
 
 
@@ -115,6 +116,7 @@ class KafkaEventLog:
         if not refresh and kafka_topic in self._partitions:
             return self._partitions[kafka_topic]
         try:
+            self._admin.poll(0)  # serves callbacks, e.g. MSK IAM token refresh
             meta = self._admin.list_topics(timeout=self._timeout)
         except KafkaException as exc:
             raise self._unavailable("reading topic metadata", exc) from exc
@@ -144,6 +146,7 @@ class KafkaEventLog:
             )
             for name in missing
         ]
+        self._admin.poll(0)
         futures = self._admin.create_topics(
             new, operation_timeout=self._timeout, request_timeout=self._timeout
         )
@@ -175,6 +178,7 @@ class KafkaEventLog:
         """Return ``(earliest, end)`` offsets per partition (end may underestimate, see scan)."""
         count = self._partition_count(kafka_topic) or 0
         result: list[dict[int, int]] = []
+        self._admin.poll(0)
         for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):  # type: ignore[no-untyped-call]
             request = {TopicPartition(kafka_topic, p): spec for p in range(count)}
             try:
@@ -312,6 +316,9 @@ class KafkaEventLog:
         if consumer is None:
             consumer = self._consumer(self.kafka_group(group))
             self._groups[group] = consumer
+        # This consumer never consumes, so serve its callbacks (OAUTHBEARER token refresh) here;
+        # it has no assignment, so poll returns nothing.
+        consumer.poll(0)
         return consumer
 
     def commit(self, group: str, topic: str, position: Position) -> None:

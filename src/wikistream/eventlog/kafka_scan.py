@@ -75,7 +75,8 @@ def check_position(topic: str, after: Position, lows: Mapping[int, int]) -> None
     """Raise :class:`OffsetOutOfRangeError` if a partition's next record was already removed."""
     for partition, last in sorted(after.items()):
         low = lows.get(partition)
-        if low is not None and last + 1 < low:
+        # -1 means "nothing processed yet", i.e. from the oldest record (as in SQLite).
+        if low is not None and last >= 0 and last + 1 < low:
             raise OffsetOutOfRangeError(
                 f"topic {topic!r} partition {partition}: offsets {last + 1}..{low - 1} were "
                 f"removed by retention before they were read (the log now starts at {low}); "
