@@ -73,6 +73,17 @@ def _drain(log: KafkaEventLog, topic: str, page: int = 500) -> list[LogRecord]:
             position[rec.partition] = rec.offset
 
 
+def _read_until_error(log: KafkaEventLog, position: dict[int, int], wait_s: float) -> Exception:
+    """Read until the log raises (an outage must not look like "nothing new" forever)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            assert log.read(RAW, position, 10) == []
+        except EventLogError as exc:
+            return exc
+    raise AssertionError(f"read() kept returning [] for {wait_s}s with the broker down")
+
+
 def test_committed_offsets_are_visible_to_kafka_tools(open_log, kafka_broker: str) -> None:
     log = open_log()
     log.append({RAW: _records(20)})
@@ -315,7 +326,9 @@ def test_append_fails_loudly_when_broker_dies_and_recovers(mode: str) -> None:
         )
         log = KafkaEventLog(settings, retention_days=7.0)
         log.append({RAW: _records(2)}, ("ingest", {"n": 2}))
+        position = {r.partition: r.offset for r in _drain(log, RAW)}
         broker.stop()
+        assert isinstance(_read_until_error(log, position, 20), EventLogUnavailableError)
         started = time.monotonic()
         with pytest.raises(EventLogUnavailableError):
             log.append({RAW: _records(2, 2)}, ("ingest", {"n": 4}))

@@ -31,7 +31,12 @@ from wikistream.eventlog.base import LogRecord, NewRecord, Position, TopicStats
 from wikistream.eventlog.config import KafkaSettings
 from wikistream.eventlog.kafka_auth import build_client_config
 from wikistream.eventlog.kafka_producer import RecordWriter
-from wikistream.eventlog.kafka_scan import TopicReader, check_position, find_last
+from wikistream.eventlog.kafka_scan import (
+    ConnectionWatch,
+    TopicReader,
+    check_position,
+    find_last,
+)
 from wikistream.eventlog.kafka_stats import topic_stats
 
 log = logging.getLogger(__name__)
@@ -192,8 +197,12 @@ class KafkaEventLog:
                 raise self._unavailable(f"listing offsets of {kafka_topic!r}", exc) from exc
         return result[0], result[1]
 
-    def _consumer(self, group: str, *, fetch_wait_ms: int = 100) -> Consumer:
+    def _consumer(
+        self, group: str, *, fetch_wait_ms: int = 100, on_error: ConnectionWatch | None = None
+    ) -> Consumer:
         conf = dict(self._base)
+        if on_error is not None:
+            conf["error_cb"] = on_error
         conf.update(
             {
                 "group.id": group,
@@ -293,14 +302,16 @@ class KafkaEventLog:
                 lows, _ends = self.offsets(kafka_topic)
                 check_position(topic, after, lows)
                 if reader is None:
-                    reader = TopicReader(
-                        self._consumer(self.kafka_group("wikistream-reader")), topic, kafka_topic
-                    )
+                    watch = ConnectionWatch()
+                    consumer = self._consumer(self.kafka_group("wikistream-reader"), on_error=watch)
+                    reader = TopicReader(consumer, topic, kafka_topic, watch)
                     self._readers[topic] = reader
                 reader.assign(after, lows)
             records, trouble = reader.read(max_records, self.settings.read_wait_s)
             if not records and trouble:
+                # An outage must not look like "nothing new": ask the broker directly.
                 self._partition_count(kafka_topic, refresh=True)  # raises when unreachable
+                reader.watch.down = False
         return records
 
     def _partitions_added(self, reader: TopicReader) -> bool:

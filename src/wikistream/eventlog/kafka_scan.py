@@ -176,6 +176,18 @@ def find_last(
     return found
 
 
+class ConnectionWatch:
+    """A consumer ``error_cb`` remembering that the broker connection went down."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def __call__(self, err: KafkaError) -> None:
+        if err.code() in _BROKER_DOWN or err.fatal():
+            self.down = True
+        log.debug("Kafka consumer error: %s", err.str())
+
+
 class TopicReader:
     """One topic's consumer that keeps its assignment while reads continue where the last ended.
 
@@ -183,8 +195,11 @@ class TopicReader:
     the position the previous read ended at just keeps consuming.
     """
 
-    def __init__(self, consumer: Consumer, topic: str, kafka_topic: str) -> None:
+    def __init__(
+        self, consumer: Consumer, topic: str, kafka_topic: str, watch: ConnectionWatch
+    ) -> None:
         self.consumer = consumer
+        self.watch = watch
         self.topic = topic
         self.kafka_topic = kafka_topic
         self._expected: dict[int, int] | None = None
@@ -211,10 +226,13 @@ class TopicReader:
         self._at_end = set()
 
     def read(self, max_records: int, wait_s: float) -> tuple[list[LogRecord], bool]:
-        """Consume up to ``max_records``; return them and whether a broker error was seen."""
+        """Consume up to ``max_records``; return them and whether the broker seems unreachable.
+
+        The second value stays true from a connection error until a record or EOF arrives, so
+        a broker outage is not mistaken for "nothing new" on every later read.
+        """
         assert self._expected is not None, "assign() before read()"
         out: list[LogRecord] = []
-        trouble = False
         deadline = time.monotonic() + wait_s
         idle_deadline = time.monotonic() + _IDLE_WAIT_S
         try:
@@ -233,17 +251,18 @@ class TopicReader:
                     part = int(msg.partition() or 0)
                     err = msg.error()
                     if err is None:
+                        self.watch.down = False
                         self._at_end.discard(part)
                         out.append(to_log_record(self.topic, msg))
                         self._expected[part] = out[-1].offset
                     elif err.code() == KafkaError._PARTITION_EOF:
+                        self.watch.down = False
                         self._at_end.add(part)
                     elif err.code() in _BROKER_DOWN:
-                        trouble = True
-                        log.debug("Kafka broker trouble while reading: %s", err.str())
+                        self.watch.down = True
                     else:
                         raise_for_error(self.kafka_topic, err)
         except BaseException:
             self.reset()
             raise
-        return out, trouble
+        return out, self.watch.down
