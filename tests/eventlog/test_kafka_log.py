@@ -20,9 +20,10 @@ from tests.kafka_broker import TansuBroker, kafka_broker
 from wikistream.errors import EventLogError, EventLogUnavailableError, OffsetOutOfRangeError
 from wikistream.eventlog.base import LogRecord, NewRecord
 from wikistream.eventlog.config import KafkaSettings
-from wikistream.eventlog.kafka import KafkaEventLog, topic_config
+from wikistream.eventlog.kafka import KafkaEventLog
 from wikistream.eventlog.kafka_scan import check_position, raise_for_error
 from wikistream.eventlog.kafka_stats import topic_stats
+from wikistream.eventlog.kafka_topics import topic_config
 
 pytestmark = pytest.mark.kafka
 __all__ = ["kafka_broker"]

@@ -16,15 +16,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import (  # type: ignore[attr-defined,unused-ignore]
-    AdminClient,
-    NewTopic,
-    OffsetSpec,
-)
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from wikistream.errors import EventLogError, EventLogUnavailableError
 from wikistream.eventlog.base import LogRecord, NewRecord, Position, TopicStats
@@ -38,28 +33,12 @@ from wikistream.eventlog.kafka_scan import (
     find_last,
 )
 from wikistream.eventlog.kafka_stats import topic_stats
+from wikistream.eventlog.kafka_topics import KafkaTopics
 
 log = logging.getLogger(__name__)
 
 _EXACT_COUNT_LIMIT = 200_000
 _PARTITION_RECHECK_S = 60.0
-
-
-def topic_config(
-    settings: KafkaSettings, *, retention_ms: int, retention_bytes: int | None, compacted: bool
-) -> dict[str, str]:
-    """Return the properties of new topics: time retention for data, compaction for checkpoints."""
-    min_isr = settings.min_insync_replicas or min(2, settings.replication_factor)
-    conf = {"min.insync.replicas": str(min_isr)}
-    if compacted:
-        conf["cleanup.policy"] = "compact"
-    else:
-        conf["cleanup.policy"] = "delete"
-        conf["retention.ms"] = str(retention_ms)
-        if retention_bytes is not None:
-            # Kafka limits each partition; log.retention_bytes means the whole topic.
-            conf["retention.bytes"] = str(max(1, retention_bytes // settings.partitions))
-    return conf
 
 
 class KafkaEventLog:
@@ -73,8 +52,6 @@ class KafkaEventLog:
         retention_bytes: int | None = None,
     ) -> None:
         self.settings = settings
-        self._retention_ms = int(retention_days * 86_400_000)
-        self._retention_bytes = retention_bytes
         base = build_client_config(settings)
         base["logger"] = logging.getLogger("wikistream.eventlog.librdkafka")
         base["allow.auto.create.topics"] = False  # topics are created with our settings only
@@ -82,8 +59,12 @@ class KafkaEventLog:
         self._timeout = settings.request_timeout_s
         self._lock = threading.RLock()
         self._closed = False
-        self._admin = AdminClient(dict(base))
-        self._partitions: dict[str, int] = {}
+        self._topics = KafkaTopics(
+            settings,
+            dict(base),
+            retention_ms=int(retention_days * 86_400_000),
+            retention_bytes=retention_bytes,
+        )
         self._readers: dict[str, TopicReader] = {}
         self._groups: dict[str, Consumer] = {}
         self._scanners: dict[str, Consumer] = {}
@@ -107,95 +88,14 @@ class KafkaEventLog:
         """The broker-side consumer-group id of a logical group (with ``topic_prefix``)."""
         return self.settings.topic_prefix + group
 
-    def _unavailable(self, what: str, exc: BaseException) -> EventLogUnavailableError:
-        return EventLogUnavailableError(
-            f"{what} failed on Kafka {self.settings.bootstrap_servers!r}: {exc}; check that the "
-            "broker is up and reachable (log.kafka.bootstrap_servers, TLS/SASL settings)"
-        )
-
     def _check_open(self) -> None:
         if self._closed:
             raise EventLogError("the Kafka event log was closed; open a new one")
 
-    def _partition_count(self, kafka_topic: str, *, refresh: bool = False) -> int | None:
-        if not refresh and kafka_topic in self._partitions:
-            return self._partitions[kafka_topic]
-        try:
-            self._admin.poll(0)  # serves callbacks, e.g. MSK IAM token refresh
-            meta = self._admin.list_topics(timeout=self._timeout)
-        except KafkaException as exc:
-            raise self._unavailable("reading topic metadata", exc) from exc
-        self._partitions = {
-            name: len(tmeta.partitions)
-            for name, tmeta in meta.topics.items()
-            if tmeta.error is None and tmeta.partitions
-        }
-        return self._partitions.get(kafka_topic)
-
-    def _ensure_topics(self, kafka_topics: Iterable[str]) -> None:
-        missing = sorted({t for t in kafka_topics if self._partition_count(t) is None})
-        if not missing:
-            return
-        ckpt = self.kafka_topic(self.settings.checkpoint_topic)
-        new = [
-            NewTopic(
-                name,
-                num_partitions=1 if name == ckpt else self.settings.partitions,
-                replication_factor=self.settings.replication_factor,
-                config=topic_config(
-                    self.settings,
-                    retention_ms=self._retention_ms,
-                    retention_bytes=self._retention_bytes,
-                    compacted=name == ckpt,
-                ),
-            )
-            for name in missing
-        ]
-        self._admin.poll(0)
-        futures = self._admin.create_topics(
-            new, operation_timeout=self._timeout, request_timeout=self._timeout
-        )
-        for name, future in futures.items():
-            try:
-                future.result()
-            except KafkaException as exc:
-                err: KafkaError = exc.args[0]
-                if err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                    continue  # another process created it first
-                if err.retriable() or err.code() < 0:
-                    raise self._unavailable(f"creating topic {name!r}", exc) from exc
-                raise EventLogError(
-                    f"cannot create topic {name!r} ({self.settings.partitions} partitions, "
-                    f"replication {self.settings.replication_factor}): {err.str()}; fix "
-                    "log.kafka.partitions / replication_factor or create the topic yourself"
-                ) from exc
-        deadline = time.monotonic() + self._timeout
-        while any(self._partition_count(t, refresh=True) is None for t in missing):
-            if time.monotonic() > deadline:
-                raise EventLogUnavailableError(
-                    f"topics {missing} were created but do not show up in the metadata of "
-                    f"{self.settings.bootstrap_servers!r}; retry later"
-                )
-            time.sleep(0.1)
-        log.info("created Kafka topics %s", missing)
-
     def offsets(self, kafka_topic: str) -> tuple[dict[int, int], dict[int, int]]:
-        """Return ``(earliest, end)`` offsets per partition (end may underestimate, see scan)."""
-        count = self._partition_count(kafka_topic) or 0
-        result: list[dict[int, int]] = []
-        self._admin.poll(0)
-        for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):  # type: ignore[no-untyped-call]
-            request = {TopicPartition(kafka_topic, p): spec for p in range(count)}
-            try:
-                futures = self._admin.list_offsets(
-                    request,
-                    isolation_level=IsolationLevel.READ_COMMITTED,
-                    request_timeout=self._timeout,
-                )
-                result.append({tp.partition: int(f.result().offset) for tp, f in futures.items()})
-            except KafkaException as exc:
-                raise self._unavailable(f"listing offsets of {kafka_topic!r}", exc) from exc
-        return result[0], result[1]
+        """Return ``(earliest, end)`` offsets per partition of a broker-side topic."""
+        with self._lock:
+            return self._topics.offsets(kafka_topic)
 
     def _consumer(
         self, group: str, *, fetch_wait_ms: int = 100, on_error: ConnectionWatch | None = None
@@ -248,13 +148,13 @@ class KafkaEventLog:
             ckpt = (self.kafka_topic(self.settings.checkpoint_topic), name.encode(), value.encode())
         with self._lock:
             self._check_open()
-            self._ensure_topics([t for t, _ in items] + ([ckpt[0]] if ckpt else []))
+            self._topics.ensure([t for t, _ in items] + ([ckpt[0]] if ckpt else []))
             try:
                 self._writer.write(items, ckpt)
             except EventLogError:
                 # A topic deleted (or a broker replaced) under us fails every produce until
                 # it is re-created; re-check the metadata on the next append.
-                self._partitions.clear()
+                self._topics.forget()
                 raise
 
     def load_checkpoint(self, name: str) -> dict[str, Any] | None:
@@ -263,9 +163,9 @@ class KafkaEventLog:
         key = name.encode()
         with self._lock:
             self._check_open()
-            if self._partition_count(topic) is None:
+            if self._topics.partition_count(topic) is None:
                 return None
-            lows, ends = self.offsets(topic)
+            lows, ends = self._topics.offsets(topic)
             found = find_last(
                 self.scanner(topic),
                 topic,
@@ -297,9 +197,9 @@ class KafkaEventLog:
             self._check_open()
             reader = self._readers.get(topic)
             if reader is None or not reader.continues(after) or self._partitions_added(reader):
-                if self._partition_count(kafka_topic, refresh=True) is None:
+                if self._topics.partition_count(kafka_topic, refresh=True) is None:
                     return []
-                lows, _ends = self.offsets(kafka_topic)
+                lows, _ends = self._topics.offsets(kafka_topic)
                 check_position(topic, after, lows)
                 if reader is None:
                     watch = ConnectionWatch()
@@ -310,7 +210,7 @@ class KafkaEventLog:
             records, trouble = reader.read(max_records, self.settings.read_wait_s)
             if not records and trouble:
                 # An outage must not look like "nothing new": ask the broker directly.
-                self._partition_count(kafka_topic, refresh=True)  # raises when unreachable
+                self._topics.partition_count(kafka_topic, refresh=True)  # raises when unreachable
                 reader.watch.down = False
         return records
 
@@ -319,7 +219,7 @@ class KafkaEventLog:
         if time.monotonic() - reader.assigned_at < _PARTITION_RECHECK_S:
             return False
         reader.assigned_at = time.monotonic()
-        count = self._partition_count(reader.kafka_topic, refresh=True) or 0
+        count = self._topics.partition_count(reader.kafka_topic, refresh=True) or 0
         return count > len(reader.partitions)
 
     def _group_consumer(self, group: str) -> Consumer:
@@ -343,7 +243,9 @@ class KafkaEventLog:
             try:
                 result = self._group_consumer(group).commit(offsets=offsets, asynchronous=False)
             except KafkaException as exc:
-                raise self._unavailable(f"committing group {group!r} on {topic!r}", exc) from exc
+                raise self._topics.unavailable(
+                    f"committing group {group!r} on {topic!r}", exc
+                ) from exc
         failed = [tp for tp in result or [] if tp.error is not None]
         if failed:
             raise EventLogUnavailableError(
@@ -356,14 +258,14 @@ class KafkaEventLog:
         kafka_topic = self.kafka_topic(topic)
         with self._lock:
             self._check_open()
-            count = self._partition_count(kafka_topic)
+            count = self._topics.partition_count(kafka_topic)
             if count is None:
                 return {}
             request = [TopicPartition(kafka_topic, p) for p in range(count)]
             try:
                 tps = self._group_consumer(group).committed(request, timeout=self._timeout)
             except KafkaException as exc:
-                raise self._unavailable(f"reading group {group!r} offsets", exc) from exc
+                raise self._topics.unavailable(f"reading group {group!r} offsets", exc) from exc
         return {tp.partition: tp.offset - 1 for tp in tps if tp.error is None and tp.offset >= 0}
 
     def head(self, topic: str) -> dict[int, int]:
@@ -371,9 +273,9 @@ class KafkaEventLog:
         kafka_topic = self.kafka_topic(topic)
         with self._lock:
             self._check_open()
-            if self._partition_count(kafka_topic) is None:
+            if self._topics.partition_count(kafka_topic) is None:
                 return {}
-            lows, ends = self.offsets(kafka_topic)
+            lows, ends = self._topics.offsets(kafka_topic)
             found = find_last(
                 self.scanner(kafka_topic), kafka_topic, lows, ends, time.monotonic() + self._timeout
             )
@@ -384,9 +286,9 @@ class KafkaEventLog:
         kafka_topic = self.kafka_topic(topic)
         with self._lock:
             self._check_open()
-            if self._partition_count(kafka_topic) is None:
+            if self._topics.partition_count(kafka_topic) is None:
                 return TopicStats(topic, 0, {}, {}, None, None, 0)
-            lows, ends = self.offsets(kafka_topic)
+            lows, ends = self._topics.offsets(kafka_topic)
             return topic_stats(
                 self.scanner(kafka_topic),
                 topic,
@@ -402,8 +304,7 @@ class KafkaEventLog:
         prefix = self.settings.topic_prefix
         with self._lock:
             self._check_open()
-            self._partition_count("", refresh=True)
-            names = list(self._partitions)
+            names = self._topics.names()
         ckpt = self.kafka_topic(self.settings.checkpoint_topic)
         return sorted(
             n[len(prefix) :]
