@@ -170,9 +170,10 @@ class EventGenerator:
         late, dup, targets = opts.late_fraction, opts.duplicate_fraction, self._targets
         late_lo, late_span = math.log(LATE_MIN_S * 1000), math.log(LATE_MAX_S / LATE_MIN_S)
         ring: list[tuple[bytes, bool]] = []
+        window_start, window_end = schedule.start, schedule.end
         for slot in range(opts.events):
             ms = start_ms + int((slot + _JITTER * rng.random()) * step)
-            planted = schedule.pick(rng, slot)
+            planted = schedule.pick(rng, slot) if window_start <= slot < window_end else None
             if planted is not None:
                 line = encode(factory.planted(rng, planted, ms, offset))
                 is_target = True

@@ -142,7 +142,9 @@ def new_item_comment() -> Comment:
 
 def categorize_comment(member: Page, added: bool) -> Comment:
     """Return the summary of a category change caused by an edit of ``member``."""
-    member_w, member_h = link(":" + member.title, path=member.path)
+    if member.link is None:
+        member.link = link(":" + member.title, path=member.path)
+    member_w, member_h = member.link
     verb = "added to category" if added else "removed from category"
     return f"{member_w} {verb}", f"{member_h} {verb}"
 

@@ -34,12 +34,24 @@ _V4_MASK = ~(0xF << 76)
 _VARIANT = 0x2 << 62
 _VARIANT_MASK = ~(0x3 << 62)
 _LOW_128 = (1 << 128) - 1
+_VARIANT_CHARS = "89ab"
 
 
 def uuid4_text(bits: int) -> str:
     """Format 128 random bits as a version-4 UUID string."""
     h = ((bits & _V4_MASK & _VARIANT_MASK) | _V4 | _VARIANT).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def uuid4_pair(bits: int) -> tuple[str, str]:
+    """Format 256 random bits as two version-4 UUID strings (one hex conversion for both)."""
+    h = bits.to_bytes(32, "big").hex()
+    # The variant digits (hex 16 and 48) are replaced, so their own low bits pick 8, 9, a or b.
+    v1, v2 = _VARIANT_CHARS[bits >> 188 & 3], _VARIANT_CHARS[bits >> 60 & 3]
+    return (
+        f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{v1}{h[17:20]}-{h[20:32]}",
+        f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-{v2}{h[49:52]}-{h[52:]}",
+    )
 
 
 class EventFactory:
@@ -68,11 +80,11 @@ class EventFactory:
         return f"{self._sec_text}.{ms % 1000:03d}Z"
 
     def _meta(self, rng: random.Random, wiki: Wiki, url: str, ms: int, offset: int) -> Event:
-        ids = rng.getrandbits(256)
+        request_id, event_id = uuid4_pair(rng.getrandbits(256))
         return {
             "uri": url,
-            "request_id": uuid4_text(ids >> 128),
-            "id": uuid4_text(ids & _LOW_128),
+            "request_id": request_id,
+            "id": event_id,
             "domain": wiki.domain,
             "stream": cal.STREAM,
             "dt": self._dt(ms),
@@ -145,7 +157,7 @@ class EventFactory:
         rev_old, rev_new = page.revision, counters.next_revision()
         page.length, page.revision = old_len + delta, rev_new
         rc_id = counters.next_rc_id()
-        url = f"{wiki.server_url}/wiki/{page.path}"
+        url = page.url
         notify = f"{wiki.server_url}/w/index.php?diff={rev_new}&oldid={rev_old}"
         event: Event = {
             "$schema": cal.SCHEMA_URI,
@@ -210,7 +222,7 @@ class EventFactory:
         category = self.pages.draw(rng, wiki, 14)
         member = self.pages.draw(rng, wiki)
         comment = comments.categorize_comment(member, added=rng.random() < 0.8)
-        url = f"{wiki.server_url}/wiki/{category.path}"
+        url = category.url
         self.tally.add(wiki, 3, user.kind, ms, None)
         return {
             "$schema": cal.SCHEMA_URI,

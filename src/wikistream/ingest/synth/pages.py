@@ -25,9 +25,11 @@ class Page:
 
     title: str
     path: str
+    url: str  # https://<domain>/wiki/<path>
     namespace: int
     length: int
     revision: int
+    link: tuple[str, str] | None = None  # [[:title]] and its <a> tag, made on first use
 
 
 class WikiCounters:
@@ -73,12 +75,13 @@ class PageBook:
     def __init__(self, seed: int, wikis: tuple[Wiki, ...]) -> None:
         self._names = random.Random(f"{seed}:pages")
         self._wikis = wikis
-        self._pages: list[dict[int, dict[int, Page]]] = [{} for _ in wikis]
+        # Per wiki: namespace → (pool size, pages made so far); unknown namespaces get 50 pages.
+        self._slots: list[dict[int, tuple[int, dict[int, Page]]]] = [
+            {ns: (max(50, int(TOTAL_PAGES * w.weight * share)), {})
+             for ns, share in _namespaces_for(w).items()}
+            for w in wikis
+        ]  # fmt: skip
         self._ns_mix = [self._ns_weighted(w) for w in wikis]
-        self._sizes = [
-            {ns: max(50, int(TOTAL_PAGES * w.weight * share)) for ns, share in mix.items()}
-            for w, mix in ((w, _namespaces_for(w)) for w in wikis)
-        ]
         self.counters = [
             WikiCounters(random.Random(f"{seed}:counters:{w.domain}"), w) for w in wikis
         ]
@@ -92,22 +95,26 @@ class PageBook:
         """Return a page of ``wiki`` (namespace drawn from the wiki's mix unless given)."""
         if namespace is None:
             namespace = self._ns_mix[wiki.index].pick(rng.random())
-        size = self._sizes[wiki.index].get(namespace, 50)
+        slots = self._slots[wiki.index]
+        slot = slots.get(namespace)
+        if slot is None:
+            slot = slots[namespace] = (50, {})
+        size, by_rank = slot
         rank = zipf_index(rng.random(), size, 0.9)
-        by_ns = self._pages[wiki.index].setdefault(namespace, {})
-        page = by_ns.get(rank)
+        page = by_rank.get(rank)
         if page is None:
-            page = self._make(wiki, namespace, rank)
-            by_ns[rank] = page
+            page = by_rank[rank] = self._make(wiki, namespace)
         return page
 
-    def _make(self, wiki: Wiki, namespace: int, rank: int) -> Page:
+    def _make(self, wiki: Wiki, namespace: int) -> Page:
         rng = self._names
         title = names.namespace_prefix(wiki.lang, namespace) + self._name(rng, wiki, namespace)
         counters = self.counters[wiki.index]
+        path = names.url_path(title)
         return Page(
             title=title,
-            path=names.url_path(title),
+            path=path,
+            url=f"{wiki.server_url}/wiki/{path}",
             namespace=namespace,
             length=draw_page_length(rng),
             revision=counters.revision - rng.randint(1, 5_000_000),

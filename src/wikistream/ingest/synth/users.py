@@ -40,21 +40,29 @@ DAILY_CAPS: dict[str, int] = {"registered": 1000, "temporary": 400, "ipv4": 400,
 
 _REDRAWS = 8
 _KEEP_DAYS = 5  # late events reach 3 days back; older day tallies can be dropped
-_BOT_EXPONENT = ZIPF_EXPONENTS["bot"]
+_BOT_SHARE = cal.BOT_SHARE
 
 
 @dataclass(slots=True)
 class User:
-    """One editor; ``key`` is unique across kinds."""
+    """One editor; ``key`` is unique across kinds; ``is_bot`` sets the events' ``bot`` flag."""
 
     name: str
     kind: str
     key: int
+    is_bot: bool = False
 
-    @property
-    def is_bot(self) -> bool:
-        """Whether events of this user carry ``bot: true``."""
-        return self.kind == "bot"
+
+@dataclass(slots=True)
+class _Kind:
+    """Per-kind draw parameters and the users made so far (hot path: one lookup per draw)."""
+
+    name: str
+    size: int
+    exponent: float
+    cap: int
+    key_base: int
+    cache: dict[int, User]
 
 
 class UserPool:
@@ -63,29 +71,37 @@ class UserPool:
     def __init__(self, seed: int, year: int) -> None:
         self._names = random.Random(f"{seed}:users")
         self._year = year
-        self._cache: dict[str, dict[int, User]] = {kind: {} for kind in KINDS}
+        self._kinds = {
+            kind: _Kind(kind, POOL_SIZES[kind], ZIPF_EXPONENTS[kind], DAILY_CAPS.get(kind, 0),
+                        i * 10_000_000, {})
+            for i, kind in enumerate(KINDS)
+        }  # fmt: skip
+        self._bot = self._kinds["bot"]
         self._taken: set[str] = set()
-        self._human_kinds = Weighted(HUMAN_KINDS, [cal.HUMAN_KIND_MIX[k] for k in HUMAN_KINDS])
+        self._human_kinds = Weighted(
+            [self._kinds[k] for k in HUMAN_KINDS], [cal.HUMAN_KIND_MIX[k] for k in HUMAN_KINDS]
+        )
         self._day_counts: dict[int, dict[int, int]] = {}
         self._large_deletions: dict[int, set[int]] = {}
-        self._key_base = {kind: i * 10_000_000 for i, kind in enumerate(KINDS)}
 
     def draw(self, rng: random.Random, day: int) -> User:
         """Return the editor of the next organic event on UTC day number ``day``."""
-        if rng.random() < cal.BOT_SHARE:
-            return self._user("bot", zipf_index(rng.random(), POOL_SIZES["bot"], _BOT_EXPONENT))
-        kind = HUMAN_KINDS[self._human_kinds.index(rng.random())]
-        size, exponent, cap = POOL_SIZES[kind], ZIPF_EXPONENTS[kind], DAILY_CAPS[kind]
+        if rng.random() < _BOT_SHARE:
+            bot = self._bot
+            idx = zipf_index(rng.random(), bot.size, bot.exponent)
+            return bot.cache.get(idx) or self._make_user(bot, idx)
+        kind = self._human_kinds.pick(rng.random())
         counts = self._day_counts.get(day)
         if counts is None:
             counts = self._new_day(day)
+        size, cache = kind.size, kind.cache
         for attempt in range(_REDRAWS + 1):
             # After a few capped power users, fall back to a uniform draw over the pool.
             u = rng.random()
-            idx = zipf_index(u, size, exponent) if attempt < _REDRAWS else int(u * size)
-            user = self._user(kind, idx)
+            idx = zipf_index(u, size, kind.exponent) if attempt < _REDRAWS else int(u * size)
+            user = cache.get(idx) or self._make_user(kind, idx)
             count = counts.get(user.key, 0)
-            if count < cap:
+            if count < kind.cap:
                 counts[user.key] = count + 1
                 return user
         return user  # pragma: no cover - a 15 000-user pool cannot be full at 400/day
@@ -102,7 +118,9 @@ class UserPool:
 
     def sample(self, kind: str, idx: int) -> User:
         """Return the user of ``kind`` at rank ``idx`` (for comments that mention users)."""
-        return self._user(kind, idx % POOL_SIZES[kind])
+        spec = self._kinds[kind]
+        idx %= spec.size
+        return spec.cache.get(idx) or self._make_user(spec, idx)
 
     def _new_day(self, day: int) -> dict[int, int]:
         for old in [d for d in self._day_counts if d < day - _KEEP_DAYS]:
@@ -112,16 +130,13 @@ class UserPool:
         self._day_counts[day] = counts
         return counts
 
-    def _user(self, kind: str, idx: int) -> User:
-        cached = self._cache[kind].get(idx)
-        if cached is not None:
-            return cached
-        name = self._make_name(self._names, kind)
+    def _make_user(self, kind: _Kind, idx: int) -> User:
+        name = self._make_name(self._names, kind.name)
         while name in self._taken:
-            name = self._make_name(self._names, kind)
+            name = self._make_name(self._names, kind.name)
         self._taken.add(name)
-        user = User(name=name, kind=kind, key=self._key_base[kind] + idx)
-        self._cache[kind][idx] = user
+        user = User(name=name, kind=kind.name, key=kind.key_base + idx, is_bot=kind.name == "bot")
+        kind.cache[idx] = user
         return user
 
     def _make_name(self, rng: random.Random, kind: str) -> str:
