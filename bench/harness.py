@@ -8,7 +8,7 @@ A benchmark is a module ``bench/<name>_bench.py`` with ``run(ctx: BenchContext) 
 * :func:`run_in_subprocess` — call a module-level function in a fresh interpreter and get its
   return value, wall seconds and the peak RSS of that process (the parent's memory never counts);
 * :func:`run_command` — run a command (e.g. ``python -m wikistream ...``) and get its peak RSS
-  (``wait4`` max-RSS of the child, plus polling of its whole process tree);
+  (the child's VmHWM and its process tree's RSS, polled);
 * :meth:`BenchContext.cached_events` — a generated event file under ``bench/.cache`` that is
   built once per (size, seed, options, generator source) and reused afterwards.
 """
@@ -179,6 +179,26 @@ class ProcessRun:
     cpu_seconds: float
 
 
+def _vm_hwm(pid: int | str) -> int:
+    """Return VmHWM (peak RSS of the process's *current* memory image) in bytes, 0 if unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def own_peak_rss() -> int:
+    """Return this process's peak RSS in bytes.
+
+    ``getrusage().ru_maxrss`` is not used on Linux: it survives ``execve``, so a child forked
+    from a big parent reports the parent's size. VmHWM belongs to the current image only.
+    """
+    return _vm_hwm("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _child_main(
     conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
@@ -186,8 +206,7 @@ def _child_main(
         began, cpu_began = time.perf_counter(), time.process_time()
         value = fn(*args, **kwargs)
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-        conn.send(("ok", value, seconds, peak, cpu))
+        conn.send(("ok", value, seconds, own_peak_rss(), cpu))
     except BaseException:
         conn.send(("error", traceback.format_exc(), 0.0, 0, 0.0))
     finally:
@@ -231,21 +250,28 @@ class CommandRun:
     stderr: str
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_rss(pid: int, argv: list[str]) -> tuple[int, int]:
+    """Return (VmHWM of ``pid``, current RSS summed over ``pid`` and its descendants).
+
+    Nothing is read until ``pid`` runs ``argv``: between fork and exec the child still holds (a
+    copy of) the parent's memory image, whose size is not the command's.
+    """
     import psutil
 
     try:
         proc = psutil.Process(pid)
+        if proc.cmdline() != argv:
+            return 0, 0
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return 0, 0
     total = 0
     for p in procs:
         try:
             total += p.memory_info().rss
         except psutil.Error:
             continue
-    return total
+    return _vm_hwm(pid), total
 
 
 def run_command(
@@ -254,23 +280,28 @@ def run_command(
 ) -> CommandRun:  # fmt: skip
     """Run ``cmd`` and return its exit code, wall seconds, peak RSS and output.
 
-    Peak RSS is the larger of the child's own max-RSS (``wait4``, exact) and the largest sum of
-    RSS over its process tree seen while polling every ``poll_s`` seconds (catches grandchildren).
-    On timeout the whole process group is killed and ``TimeoutError`` is raised.
+    Peak RSS is the larger of the child's VmHWM (its own high-water mark, read while polling
+    every ``poll_s`` seconds, so only growth in the last interval can be missed) and the largest
+    RSS sum over its process tree seen while polling (catches grandchildren). ``wait4``'s max-RSS
+    is not used: on Linux it includes the parent image the child was forked from. On timeout the
+    whole process group is killed and ``TimeoutError`` is raised.
     """
     out_path = CACHE_DIR / "scratch" / f"cmd-{os.getpid()}-{time.monotonic_ns()}"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
         began = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err,
+        argv = [str(part) for part in cmd]
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err,
                                 start_new_session=True)  # fmt: skip
         polled = 0
         stop = threading.Event()
 
         def poll() -> None:
             nonlocal polled
-            while not stop.wait(poll_s):
-                polled = max(polled, _tree_rss(proc.pid))
+            while True:
+                polled = max(polled, *_tree_rss(proc.pid, argv))
+                if stop.wait(poll_s):
+                    return
 
         watcher = threading.Thread(target=poll, daemon=True)
         watcher.start()
@@ -278,25 +309,24 @@ def run_command(
         if timer:
             timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            status = proc.wait()
         finally:
             stop.set()
             if timer:
                 timer.cancel()
         seconds = time.perf_counter() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)
         watcher.join()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     for suffix in (".out", ".err"):
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
-    if timeout and proc.returncode == -9 and seconds >= timeout:
+    if timeout and status == -9 and seconds >= timeout:
         raise TimeoutError(f"{cmd[:3]}… exceeded {timeout} s")
     return CommandRun(
         returncode=proc.returncode,
         seconds=seconds,
-        peak_rss_bytes=max(usage.ru_maxrss * 1024, polled),
+        peak_rss_bytes=polled,
         stdout=stdout,
         stderr=stderr,
     )

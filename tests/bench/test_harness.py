@@ -92,6 +92,7 @@ def test_run_in_subprocess_reports_the_childs_own_peak_memory() -> None:
     big = run_in_subprocess(allocate_mib, 200)
     assert big.value == 200 * 2**20
     assert big.peak_rss_bytes - small.peak_rss_bytes > 150 * 2**20
+    assert small.peak_rss_bytes < 100 * 2**20  # not the size of the parent it was started from
     assert big.seconds >= 0
     assert big.cpu_seconds >= 0
 
@@ -107,8 +108,10 @@ def test_run_command_measures_peak_rss_exit_code_and_output() -> None:
     assert run.returncode == 0
     assert run.stdout.strip() == "done"
     assert run.peak_rss_bytes > 150 * 2**20
-    failing = run_command([sys.executable, "-c", "import sys; sys.exit(3)"])
+    failing = run_command([sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"])
     assert failing.returncode == 3
+    # The parent (this test process) may be large; a small child must not inherit its size.
+    assert failing.peak_rss_bytes < 100 * 2**20
     with pytest.raises(TimeoutError):
         run_command([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
 
