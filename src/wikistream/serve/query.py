@@ -112,7 +112,7 @@ class QuerySandbox:
             timer.daemon = True
             timer.start()
             try:
-                table = con.sql(checked.text).limit(limit + 1).fetch_arrow_table()
+                table = con.sql(checked.text).limit(limit + 1).to_arrow_table()
             except duckdb.InterruptException:
                 raise QueryTimeoutError(
                     f"the query ran longer than {budget:g} s and was stopped "

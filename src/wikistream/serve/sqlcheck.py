@@ -182,11 +182,13 @@ def _resolve_tables(base_tables: list[dict[str, Any]], ctes: set[str]) -> set[st
         shown = ".".join(p for p in (catalog, schema, name) if p)
         if node.get("at_clause"):
             raise QueryRefusedError(
-                f"AT (...) time travel on {shown} is not supported; use --as-of (CLI) or the "
+                f"AT (...) time travel on {shown} is not allowed here; use --as-of (CLI) or the "
                 "as_of parameter (API) instead"
             )
         if catalog and catalog not in ("memory",):
-            raise QueryRefusedError(f"table {shown} is not a WikiStream table; {_tables_hint()}")
+            raise QueryRefusedError(
+                f"table {shown!r} is not available (not a WikiStream table); {_tables_hint()}"
+            )
         if not schema and name in ctes:
             continue
         qualified = f"{schema}.{name}" if schema else _BY_SHORT_NAME.get(name, "")
