@@ -36,4 +36,4 @@ def make_lake(data_dir: Path, **serve: object) -> Lake:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     """A planted lake shared by the tests of one module (they must not change it)."""
-    yield make_lake(tmp_path_factory.mktemp("lake") / "data", query_timeout_s=2.0)
+    return make_lake(tmp_path_factory.mktemp("lake") / "data", query_timeout_s=2.0)

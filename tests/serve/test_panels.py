@@ -37,7 +37,7 @@ def test_activity_matches_hourly_stats(lake: Lake) -> None:
                 r["total_events"] for r in rows if r["region"] == region and r["stat_hour"] == hour
             )
             assert body["by_region"][region][hour] == expected
-    assert [w["domain"] for w in body["by_wiki"]][0] == "ar.wikipedia.org"
+    assert next(w["domain"] for w in body["by_wiki"]) == "ar.wikipedia.org"
     assert body["bot_human"]["bot"][3] == sum(r["bot_edits"] for r in rows if r["stat_hour"] == 3)
 
 
@@ -83,14 +83,14 @@ def test_pipeline_figures(lake: Lake) -> None:
     bronze = figures["freshness"]["bronze"]
     assert (bronze["events"], bronze["p50_s"], bronze["p95_s"]) == (100, 50.5, 95.05)
     assert figures["events_per_s"] == pytest.approx(100 / 60, abs=0.01)
-    assert (
-        len(figures["throughput"]) == 60 and sum(m["events"] for m in figures["throughput"]) == 100
-    )
+    assert len(figures["throughput"]) == 60
+    assert sum(m["events"] for m in figures["throughput"]) == 100
     gates = {g["run_id"]: g for g in figures["gates"]}
     assert [gates[r]["passed_gate"] for r in ("dq-1", "dq-2", "dq-3", "dq-4")] == [
         True, True, False, True
     ]  # fmt: skip
-    assert gates["dq-3"]["failed_checks"] == ["check_1"] and gates["dq-2"]["warnings"] == 1
+    assert gates["dq-3"]["failed_checks"] == ["check_1"]
+    assert gates["dq-2"]["warnings"] == 1
 
 
 def test_log_figures(lake: Lake) -> None:
@@ -99,7 +99,8 @@ def test_log_figures(lake: Lake) -> None:
         figures = pipeline.log_figures(event_log, lake.reader, "raw-events", "dlq-events")
     finally:
         event_log.close()
-    assert figures["bronze_lag"] == 5 and figures["lag_source"] == "group"
+    assert figures["bronze_lag"] == 5
+    assert figures["lag_source"] == "group"
     assert figures["dlq"]["reasons_last_hour"] == {"invalid_json": 2, "missing_field": 1}
     assert figures["dlq"]["latest"][0]["error"] == "bad event 2"
     assert figures["coverage"][0]["coverage_pct"] == 90.0
@@ -108,10 +109,12 @@ def test_log_figures(lake: Lake) -> None:
 
 def test_stage_rows_and_alarms(lake: Lake) -> None:
     rows = {r["stage"]: r for r in pipeline.stage_rows(lake.settings.data_dir, lake.planted.now)}
-    assert rows["refine"]["state"] == "failed" and rows["refine"]["last_error"] == "boom: disk full"
+    assert rows["refine"]["state"] == "failed"
+    assert rows["refine"]["last_error"] == "boom: disk full"
     assert rows["ingest"]["stale"] is False
     alarms = pipeline.read_alarms(lake.settings.data_dir)
-    assert alarms[0]["name"] == "dlq-high-rate" and alarms[0]["status"] == "ALARM"
+    assert alarms[0]["name"] == "dlq-high-rate"
+    assert alarms[0]["status"] == "ALARM"
 
 
 def test_bad_run_files_and_log_records_are_read_defensively(tmp_path: Path) -> None:
@@ -146,9 +149,11 @@ def test_empty_data_dir_gives_empty_pages(tmp_path: Path) -> None:
         snapshot = dashboard.snapshot()
     finally:
         dashboard.close()
-    assert snapshot["activity"]["empty"] and snapshot["risk"]["users"] == []
+    assert snapshot["activity"]["empty"]
+    assert snapshot["risk"]["users"] == []
     assert snapshot["daily"]["rows"] == []
-    assert snapshot["pipeline"]["stages"] == [] and snapshot["pipeline"]["alarms"] == []
+    assert snapshot["pipeline"]["stages"] == []
+    assert snapshot["pipeline"]["alarms"] == []
     assert snapshot["pipeline"]["lake"]["freshness"]["bronze"]["events"] == 0
     reader = LakeReader(open_catalog(settings))
     assert reader.read("gold.hourly_stats").num_rows == 0

@@ -36,7 +36,7 @@ ESCAPES = {
     "SET": "SET enable_external_access = true",
     "RESET": "RESET lock_configuration",
     "two statements": "SELECT 1; SELECT 2",
-    "comment hiding a second statement": "SELECT 1 /* harmless */ ; -- x\nDROP TABLE gold.hourly_stats",
+    "comment hiding a second statement": "SELECT 1 /* ok */ ; -- x\nDROP TABLE gold.hourly_stats",
     "line comment then statement": "SELECT 1 --\n; COPY (SELECT 1) TO '/tmp/x.csv'",
     "INSTALL": "INSTALL httpfs",
     "LOAD": "LOAD httpfs",
@@ -153,12 +153,15 @@ def test_whole_row_and_struct_results_are_json_safe(lake: Lake) -> None:
 
 def test_row_limit_truncates(lake: Lake) -> None:
     result = lake.sandbox.run("SELECT * FROM range(100)", row_limit=7)
-    assert len(result.rows) == 7 and result.truncated and result.row_limit == 7
+    assert len(result.rows) == 7
+    assert result.truncated
+    assert result.row_limit == 7
     capped = QuerySandbox(
         lake.reader, lake.settings.serve.model_copy(update={"query_row_limit": 5})
     )
     result = capped.run("SELECT * FROM range(100)", row_limit=1000)
-    assert len(result.rows) == 5 and result.truncated
+    assert len(result.rows) == 5
+    assert result.truncated
 
 
 def test_syntax_and_unknown_column_errors_are_query_errors(lake: Lake) -> None:
@@ -175,7 +178,8 @@ def test_time_travel_by_snapshot_id_and_timestamp(tmp_path: object) -> None:
 
     lake = make_lake(Path(str(tmp_path)) / "data")
     table = lake.reader.load("gold.hourly_stats")
-    assert table is not None and table.current_snapshot() is not None
+    assert table is not None
+    assert table.current_snapshot() is not None
     first = table.current_snapshot()
     before = lake.sandbox.run("SELECT sum(total_events) FROM gold.hourly_stats").rows[0][0]
     time.sleep(0.05)

@@ -30,11 +30,13 @@ def client(server: ServerHandle) -> Iterator[httpx.Client]:
 
 def test_index_static_and_security_headers(client: httpx.Client) -> None:
     page = client.get("/")
-    assert page.status_code == 200 and "<title>WikiStream</title>" in page.text
+    assert page.status_code == 200
+    assert "<title>WikiStream</title>" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
     chart = client.get("/static/vendor/chart.umd.js")
-    assert chart.status_code == 200 and "Chart.js v4" in chart.text[:200]
+    assert chart.status_code == 200
+    assert "Chart.js v4" in chart.text[:200]
     assert chart.headers["content-type"].startswith("text/javascript")
     assert client.get("/static/vendor/chart.js.LICENSE.md").status_code == 200
     assert client.get("/static/../server.py").status_code == 404
@@ -51,7 +53,8 @@ def test_page_json(client: httpx.Client, lake: Lake) -> None:
     assert risk["users"][0]["entity_id"] == "203.0.113.66"
     assert client.get("/api/daily").json()["days"] == lake.planted.days
     pipe = client.get("/api/pipeline").json()
-    assert pipe["log"]["dlq"]["last_hour"] == 3 and len(pipe["stages"]) == 3
+    assert pipe["log"]["dlq"]["last_hour"] == 3
+    assert len(pipe["stages"]) == 3
 
 
 def test_query_get_and_post(client: httpx.Client) -> None:
@@ -60,7 +63,8 @@ def test_query_get_and_post(client: httpx.Client) -> None:
     assert got["rows"] == [["203.0.113.66"], ["Vandal-Alpha"]]
     posted = client.post("/api/query", json={"sql": sql, "limit": 1})
     assert posted.status_code == 200
-    assert posted.json()["rows"] == [["203.0.113.66"]] and posted.json()["truncated"]
+    assert posted.json()["rows"] == [["203.0.113.66"]]
+    assert posted.json()["truncated"]
 
 
 @pytest.mark.parametrize("sql", list(ESCAPES.values()), ids=list(ESCAPES))
@@ -68,22 +72,26 @@ def test_escapes_get_400_json_and_the_server_stays_up(client: httpx.Client, sql:
     response = client.post("/api/query", json={"sql": sql})
     assert response.status_code == 400
     body = response.json()
-    assert body["kind"] == "refused" and body["error"]
+    assert body["kind"] == "refused"
+    assert body["error"]
     assert client.get("/api/query", params={"sql": "SELECT 1 AS ok"}).json()["rows"] == [[1]]
 
 
 def test_timeout_is_400_and_bad_requests_are_explained(client: httpx.Client) -> None:
     response = client.post("/api/query", json={"sql": SLOW_SQL})
-    assert response.status_code == 400 and response.json()["kind"] == "timeout"
+    assert response.status_code == 400
+    assert response.json()["kind"] == "timeout"
     assert client.post("/api/query", content=b"sql=SELECT 1").status_code == 415
     bad_json = client.post("/api/query", content=b"{", headers={"Content-Type": "application/json"})
-    assert bad_json.status_code == 400 and "not JSON" in bad_json.json()["error"]
+    assert bad_json.status_code == 400
+    assert "not JSON" in bad_json.json()["error"]
     assert client.post("/api/query", json=["SELECT 1"]).status_code == 400
     assert client.post("/api/query", json={"query": "SELECT 1"}).status_code == 400
     assert client.post("/api/query", json={"sql": "SELECT 1", "limit": "x"}).status_code == 400
     assert client.post("/api/pipeline", json={}).status_code == 405
     syntax = client.get("/api/query", params={"sql": "SELEC 1"})
-    assert syntax.status_code == 400 and syntax.json()["kind"] == "query"
+    assert syntax.status_code == 400
+    assert syntax.json()["kind"] == "query"
     assert client.get("/api/query", params={"sql": "SELECT 1"}).status_code == 200
 
 
@@ -116,10 +124,13 @@ def test_non_loopback_needs_a_token(tmp_path: Path) -> None:
     settings = load_settings(overrides={"data_dir": tmp_path / "data"})
     with pytest.raises(ConfigError, match="without a token"):
         start_server(settings, host="0.0.0.0", port=0)
-    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("localhost")
+    assert is_loopback("::1")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.5")
 
 
 def test_port_in_use_is_a_clear_error(lake: Lake, server: ServerHandle) -> None:
-    with pytest.raises(ConfigError, match="cannot listen on 127.0.0.1"):
+    with pytest.raises(ConfigError, match=r"cannot listen on 127\.0\.0\.1"):
         start_server(lake.settings, port=server.port)
