@@ -10,6 +10,7 @@ error first and decide which tables and columns to expose.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,14 +77,40 @@ def check_query(sql: str, *, max_chars: int) -> CheckedQuery:
     return _inspect(statement, tree)
 
 
+class _Parser:
+    """One private DuckDB connection used only to parse (opening one costs ~50 ms)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = duckdb.connect(":memory:")
+            # It only parses, but lock it anyway: nothing user-written may ever reach the disk.
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            self._con = con
+        return self._con
+
+    def statements(self, sql: str) -> list[Any]:
+        with self._lock:
+            return list(self._connection().extract_statements(sql))
+
+    def serialize(self, statement: str) -> str | None:
+        with self._lock:
+            row = self._connection().execute("SELECT json_serialize_sql(?)", [statement]).fetchone()
+        return None if row is None else str(row[0])
+
+
+_PARSER = _Parser()
+
+
 def _single_statement(sql: str) -> str:
-    con = duckdb.connect(":memory:")
     try:
-        statements = con.extract_statements(sql)
+        statements = _PARSER.statements(sql)
     except duckdb.Error as exc:
         raise QueryError(f"the query has a syntax error: {_first_line(exc)}") from exc
-    finally:
-        con.close()
     if not statements:
         raise QueryRefusedError("the query is empty (only comments?); write one SELECT statement")
     if len(statements) > 1:
@@ -102,14 +129,11 @@ def _single_statement(sql: str) -> str:
 
 
 def _syntax_tree(statement: str) -> dict[str, Any]:
-    con = duckdb.connect(":memory:")
     try:
-        row = con.execute("SELECT json_serialize_sql(?)", [statement]).fetchone()
+        raw = _PARSER.serialize(statement)
     except duckdb.Error as exc:
         raise QueryError(f"the query cannot be parsed: {_first_line(exc)}") from exc
-    finally:
-        con.close()
-    tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True}
+    tree: dict[str, Any] = json.loads(raw) if raw else {"error": True}
     if tree.get("error"):
         message = tree.get("error_message", "unknown parser error")
         raise QueryRefusedError(f"the query was refused by the parser: {message}")
