@@ -11,6 +11,7 @@ from tests.serve.conftest import Lake
 from tests.serve.lake_rows import HOURLY_STATS, arrow, hourly_rows
 from wikistream.errors import QueryError, QueryRefusedError, QueryTimeoutError
 from wikistream.lake.catalog import ensure_lake, open_catalog
+from wikistream.serve import views
 from wikistream.serve.lakeread import AsOf, parse_as_of
 from wikistream.serve.query import QuerySandbox, json_value
 from wikistream.serve.sqlcheck import CheckedQuery, check_query
@@ -99,8 +100,25 @@ def test_engine_lock_refuses_files_even_if_the_checker_missed_them(lake: Lake) -
     checked = CheckedQuery(text="SELECT * FROM read_csv('/etc/passwd')", tables={})
     with pytest.raises(QueryRefusedError, match="file system operations are disabled"):
         lake.sandbox._execute(checked, None, 10, 5.0)
+    # with a table exposed, only that snapshot's own data files are readable
+    checked = CheckedQuery(
+        text="SELECT * FROM read_text('/etc/hostname')",
+        tables={"gold.daily_analytics_summary": None},
+    )
+    with pytest.raises(QueryRefusedError, match="file system operations are disabled"):
+        lake.sandbox._execute(checked, None, 10, 5.0)
     checked = CheckedQuery(text="SELECT 1", tables={})
     assert lake.sandbox._execute(checked, None, 10, 5.0).rows == [[1]]
+
+
+def test_remote_or_delete_file_snapshots_fall_back_to_pyiceberg_reads(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = "SELECT domain, sum(total_events) FROM gold.hourly_stats GROUP BY 1 ORDER BY 1"
+    direct = lake.sandbox.run(sql).rows
+    monkeypatch.setattr(views, "local_data_files", lambda table, snapshot_id: None)
+    assert lake.sandbox.run(sql).rows == direct
+    assert lake.sandbox.run("SELECT count(*) FROM gold.risk_scores").rows == [[6]]
 
 
 def test_aggregate_matches_the_table(lake: Lake) -> None:

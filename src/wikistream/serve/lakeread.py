@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.expressions import (
     AlwaysFalse,
@@ -152,27 +151,20 @@ class LakeReader:
                 self._cache.popitem(last=False)
         return result
 
-    def source(
-        self, name: str, table: Table | None, snapshot_id: int | None, columns: Sequence[str]
-    ) -> pa.Table | ds.Dataset:
-        """A lazily scanned source for DuckDB: a Parquet dataset over the snapshot's files.
 
-        Our tables are written copy-on-write (no delete files), so the data files of a snapshot
-        are the whole table; DuckDB then pushes projections and filters into the scan. Remote
-        warehouses or snapshots with delete files fall back to an in-memory read of ``columns``.
-        """
-        if table is None or snapshot_id is None:
-            return empty_table(name, None)
-        try:
-            tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
-        except (OSError, ValueError) as exc:
-            raise CatalogError(f"cannot plan a scan of {name}: {exc}") from exc
-        paths = [_local_path(task.file.file_path) for task in tasks]
-        if any(task.delete_files for task in tasks) or any(p is None for p in paths):
-            return self.read(name, columns, snapshot_id=snapshot_id, table=table)
-        schema = table.schema().as_arrow()
-        local = [str(p) for p in paths if p is not None]
-        return ds.dataset(local, schema=schema, format="parquet")
+def local_data_files(table: Table, snapshot_id: int | None) -> list[str] | None:
+    """Local paths of a snapshot's data files ([] when empty); None when they cannot be read
+    directly (remote object store, or delete files that must be applied)."""
+    if snapshot_id is None:
+        return []
+    try:
+        tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"cannot plan a scan of {table.name()}: {exc}") from exc
+    paths = [_local_path(task.file.file_path) for task in tasks]
+    if any(task.delete_files for task in tasks) or any(p is None for p in paths):
+        return None
+    return [str(p) for p in paths if p is not None]
 
 
 def _local_path(location: str) -> Path | None:

@@ -8,6 +8,7 @@ The SQL of each figure is a named constant next to the code that runs it.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,8 +59,29 @@ DAILY_SQL = "SELECT * FROM daily ORDER BY summary_date DESC LIMIT $days"
 RISK_FACTORS = ("velocity_points", "deletion_points", "anonymous_points", "cross_domain_points")
 
 
-def _query(sql: str, params: dict[str, Any], **tables: pa.Table) -> list[dict[str, Any]]:
-    con = duckdb.connect(":memory:")
+class _Aggregator:
+    """One in-memory DuckDB for page aggregates; each call gets its own cheap cursor."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._db: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._db is None:
+                db = duckdb.connect(":memory:")
+                db.execute("SET enable_external_access = false")
+                db.execute("SET lock_configuration = true")
+                self._db = db
+            return self._db.cursor()
+
+
+_AGGREGATOR = _Aggregator()
+
+
+def run_sql(sql: str, params: dict[str, Any], **tables: pa.Table) -> list[dict[str, Any]]:
+    """Run one of our aggregate queries over Arrow tables; rows as JSON-safe mappings."""
+    con = _AGGREGATOR.cursor()
     try:
         for name, table in tables.items():
             con.register(name, table)
@@ -93,8 +115,8 @@ def activity_panel(reader: LakeReader, day: str | None = None) -> dict[str, Any]
     body: dict[str, Any] = {"dates": days, "date": chosen, "hours": HOURS}
     if chosen is None:
         return body | {"empty": True}
-    per_hour = _query(ACTIVITY_BY_HOUR_SQL, {"day": chosen}, stats=stats)
-    wikis = _query(ACTIVITY_BY_WIKI_SQL, {"day": chosen}, stats=stats)
+    per_hour = run_sql(ACTIVITY_BY_HOUR_SQL, {"day": chosen}, stats=stats)
+    wikis = run_sql(ACTIVITY_BY_WIKI_SQL, {"day": chosen}, stats=stats)
     regions = sorted({r["region"] for r in per_hour})
     by_region = {region: [0] * 24 for region in regions}
     series = {k: [0] * 24 for k in ("total", "bots", "humans", "ips", "temps", "added", "removed")}
@@ -150,7 +172,7 @@ def risk_panel(reader: LakeReader, day: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"dates": days, "date": chosen, "factors": list(RISK_FACTORS)}
     if chosen is None:
         return body | {"users": [], "levels": {}, "empty": True}
-    users = _query(RISK_USERS_SQL, {"day": chosen, "top": RISK_TOP_USERS}, risk=risk)
+    users = run_sql(RISK_USERS_SQL, {"day": chosen, "top": RISK_TOP_USERS}, risk=risk)
     names = [u["entity_id"] for u in users if u["entity_id"] is not None]
     diffs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     if names:
@@ -160,7 +182,7 @@ def risk_panel(reader: LakeReader, day: str | None = None) -> dict[str, Any]:
              "length_delta", "event_timestamp"],
             col_eq("event_date", chosen) & col_in("user_normalized", names),
         )  # fmt: skip
-        for row in _query(RISK_DIFFS_SQL, {"per_user": DIFFS_PER_USER}, silver=silver):
+        for row in run_sql(RISK_DIFFS_SQL, {"per_user": DIFFS_PER_USER}, silver=silver):
             row["url"] = diff_url(row["domain"], row["revision_new"], row["revision_old"])
             diffs.setdefault(row["user"], []).append(row)
     levels: dict[str, int] = {}
@@ -169,7 +191,7 @@ def risk_panel(reader: LakeReader, day: str | None = None) -> dict[str, Any]:
         user["evidence"] = _evidence(user.get("evidence"))
         user["diffs"] = diffs.get(user["entity_id"], [])
         levels[str(user.get("risk_level"))] = levels.get(str(user.get("risk_level")), 0) + 1
-    all_levels = _query(
+    all_levels = run_sql(
         "SELECT risk_level, count(*) AS n FROM risk WHERE stat_date = $day GROUP BY ALL",
         {"day": chosen},
         risk=risk,
@@ -194,6 +216,6 @@ def _evidence(text: Any) -> Any:
 def daily_panel(reader: LakeReader) -> dict[str, Any]:
     """The KPI trend of the daily summary, oldest day first."""
     daily = reader.read("gold.daily_analytics_summary")
-    rows = _query(DAILY_SQL, {"days": DAILY_MAX_DAYS}, daily=daily)
+    rows = run_sql(DAILY_SQL, {"days": DAILY_MAX_DAYS}, daily=daily)
     rows.reverse()
     return {"days": [r["summary_date"] for r in rows], "rows": rows, "empty": not rows}

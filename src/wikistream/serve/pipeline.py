@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import msgspec
 import pyarrow as pa
 
@@ -24,7 +23,7 @@ from wikistream.errors import OffsetOutOfRangeError, WikiStreamError
 from wikistream.eventlog.base import EventLog, lag
 from wikistream.orchestrate.status import RUN_DIR, read_all_status
 from wikistream.serve.lakeread import LakeReader, col_ge
-from wikistream.serve.query import arrow_rows
+from wikistream.serve.panels import run_sql
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,10 @@ DLQ_SHOWN = 10
 STALE_HEARTBEAT_S = 15.0
 FINAL_STATES = frozenset({"stopped", "done", "failed"})
 
+# Minute buckets from epoch seconds: date_trunc on TIMESTAMPTZ goes through ICU and is ~5x slower.
 THROUGHPUT_SQL = """
-SELECT date_trunc('minute', bronze_processed_at) AS minute, count(*) AS events
-FROM bronze WHERE bronze_processed_at >= $since GROUP BY ALL ORDER BY minute
+SELECT (epoch(bronze_processed_at) // 60)::BIGINT AS minute, count(*) AS events
+FROM bronze WHERE bronze_processed_at >= $since GROUP BY ALL
 """
 RATE_SQL = "SELECT count(*) AS events FROM bronze WHERE bronze_processed_at >= $since"
 FRESHNESS_SQL = """
@@ -65,17 +65,6 @@ SELECT run_id, layer, min(run_timestamp) AS run_timestamp,
 FROM quality WHERE run_timestamp >= $since
 GROUP BY run_id, layer ORDER BY run_timestamp, run_id
 """
-
-
-def _rows(sql: str, params: dict[str, Any], **tables: pa.Table) -> list[dict[str, Any]]:
-    con = duckdb.connect(":memory:")
-    try:
-        for name, table in tables.items():
-            con.register(name, table)
-        result = con.sql(sql, params=params).to_arrow_table()
-    finally:
-        con.close()
-    return [dict(zip(result.column_names, r, strict=True)) for r in arrow_rows(result)]
 
 
 def _age_s(when: datetime | None, now: datetime) -> float | None:
@@ -275,8 +264,8 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
         ["event_timestamp", "silver_processed_at"],
         col_ge("silver_processed_at", scan_since.isoformat()),
     )
-    per_minute = _minutes(_rows(THROUGHPUT_SQL, {"since": since}, bronze=bronze), now)
-    recent = _rows(RATE_SQL, {"since": now - RATE_WINDOW}, bronze=bronze)[0]["events"]
+    per_minute = _minutes(run_sql(THROUGHPUT_SQL, {"since": since}, bronze=bronze), now)
+    recent = run_sql(RATE_SQL, {"since": now - RATE_WINDOW}, bronze=bronze)[0]["events"]
     fresh_since = now - FRESHNESS_WINDOW
     freshness = {
         "bronze": _freshness(
@@ -294,7 +283,7 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
             (now - GATE_WINDOW).replace(minute=0, second=0, microsecond=0).isoformat(),
         ),
     )
-    gates = _rows(GATES_SQL, {"since": now - GATE_WINDOW}, quality=quality)
+    gates = run_sql(GATES_SQL, {"since": now - GATE_WINDOW}, quality=quality)
     for gate in gates:
         gate["passed_gate"] = gate["blocking"] == 0
     return {
@@ -311,16 +300,20 @@ _COMMIT_TABLES = ("bronze.raw_events", "silver.cleaned_events", "gold.hourly_sta
 
 def _minutes(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """One entry per minute of the last hour (zero where nothing was processed)."""
-    counts = {r["minute"]: r["events"] for r in rows}
-    first = (now - WINDOW).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    minutes = [
-        to_iso(first + timedelta(minutes=i)) for i in range(int(WINDOW.total_seconds() // 60))
+    counts = {int(r["minute"]): r["events"] for r in rows}
+    first = int((now - WINDOW).timestamp() // 60) + 1
+    last = int(now.timestamp() // 60)
+    return [
+        {
+            "minute": to_iso(datetime.fromtimestamp(m * 60, tz=UTC)),
+            "events": counts.get(m, 0),
+        }
+        for m in range(first, last + 1)
     ]
-    return [{"minute": m, "events": counts.get(m, 0)} for m in minutes]
 
 
 def _freshness(rows: pa.Table, since: datetime) -> dict[str, Any]:
-    result = _rows(FRESHNESS_SQL, {"since": since}, rows=rows)[0]
+    result = run_sql(FRESHNESS_SQL, {"since": since}, rows=rows)[0]
     return {
         "events": result["events"],
         "p50_s": None if result["p50_s"] is None else round(result["p50_s"], 3),

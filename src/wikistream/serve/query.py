@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,15 +27,12 @@ import pyarrow as pa
 
 from wikistream.clock import to_iso
 from wikistream.errors import QueryBusyError, QueryError, QueryRefusedError, QueryTimeoutError
-from wikistream.serve.lakeread import TABLES, AsOf, LakeReader
+from wikistream.serve.lakeread import AsOf, LakeReader
 from wikistream.serve.sqlcheck import CheckedQuery, check_query
+from wikistream.serve.views import expose_tables, literal
 
 if TYPE_CHECKING:
-    from pyiceberg.table import Table
-
     from wikistream.serve.config import ServeSettings
-
-SCHEMAS = ("bronze", "silver", "gold", "dq_audit")
 
 
 @dataclass
@@ -106,8 +103,8 @@ class QuerySandbox:
         started = time.perf_counter()
         con = duckdb.connect(":memory:", config={"threads": 2})
         try:
-            snapshots = self._expose(con, checked, as_of)
-            self._lock_down(con)
+            snapshots, files = expose_tables(con, self.reader, checked, as_of)
+            self._lock_down(con, files)
             timer = threading.Timer(budget, con.interrupt)
             timer.daemon = True
             timer.start()
@@ -139,62 +136,18 @@ class QuerySandbox:
             snapshots=snapshots,
         )
 
-    def _expose(
-        self, con: duckdb.DuckDBPyConnection, checked: CheckedQuery, as_of: AsOf | None
-    ) -> dict[str, int | None]:
-        """Create ``<namespace>.<table>`` views over the referenced tables at the chosen point."""
-        loaded: dict[str, Table | None] = {name: self.reader.load(name) for name in checked.tables}
-        as_of = _common_point(loaded, as_of)
-        snapshots: dict[str, int | None] = {}
-        for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for i, (name, columns) in enumerate(sorted(checked.tables.items())):
-            table = loaded[name]
-            snapshot_id = self.reader.snapshot_id(table, as_of)
-            snapshots[name] = snapshot_id
-            all_columns = [c for c in _declared_columns(table, name)]
-            wanted = all_columns if columns is None else [c for c in all_columns if c in columns]
-            source = self.reader.source(name, table, snapshot_id, wanted or all_columns[:1])
-            internal = f"__wikistream_source_{i}"
-            con.register(internal, source)
-            select = ", ".join(_quote(c) for c in (wanted or all_columns[:1]))
-            schema, short = name.split(".", 1)
-            con.execute(f"CREATE VIEW {schema}.{short} AS SELECT {select} FROM {internal}")
-        return snapshots
-
-    def _lock_down(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _lock_down(self, con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+        # Dates and hours in results are UTC whatever the server's local time zone is.
+        con.execute("SET TimeZone = 'UTC'")
         con.execute("SET search_path = 'bronze,silver,gold,dq_audit,main'")
+        if files:  # the snapshot's data files stay readable; nothing else does
+            con.execute(f"SET allowed_paths = [{', '.join(literal(f) for f in files)}]")
         con.execute(f"SET memory_limit = '{int(self.settings.query_memory_mb)}MB'")
         con.execute("SET temp_directory = ''")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-
-
-def _common_point(loaded: dict[str, Table | None], as_of: AsOf | None) -> AsOf | None:
-    """A snapshot id names one table's state; the other tables are read as of its commit time."""
-    if as_of is None or as_of.snapshot_id is None or len(loaded) <= 1:
-        return as_of
-    for table in loaded.values():
-        snap = table.snapshot_by_id(as_of.snapshot_id) if table is not None else None
-        if snap is not None:
-            moment = datetime.fromtimestamp(snap.timestamp_ms / 1000, tz=UTC)
-            return AsOf(timestamp=moment)
-    raise QueryError(
-        f"snapshot {as_of.snapshot_id} belongs to none of the tables the query reads "
-        f"({', '.join(sorted(loaded))}); pass a timestamp to --as-of instead"
-    )
-
-
-def _declared_columns(table: Table | None, name: str) -> list[str]:
-    if table is not None:
-        return [f.name for f in table.schema().fields]
-    return TABLES[name].column_names
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _line(exc: BaseException) -> str:
