@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,7 +102,8 @@ def test_dns_rebinding_host_is_refused(client: httpx.Client) -> None:
     assert client.get("/api/meta", headers={"Host": "localhost:1"}).status_code == 200
 
 
-def test_token_is_required_when_set(lake: Lake) -> None:
+def test_token_is_required_when_set(lake: Lake, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="wikistream.serve.server")
     handle = start_server(lake.settings, port=0, token="s3cret-token")
     try:
         with httpx.Client(base_url=handle.url, timeout=30) as c:
@@ -118,6 +120,8 @@ def test_token_is_required_when_set(lake: Lake) -> None:
             assert c.get("/api/meta").status_code == 200
     finally:
         handle.close()
+    assert "token=***" in caplog.text
+    assert "s3cret-token" not in caplog.text
 
 
 def test_non_loopback_needs_a_token(tmp_path: Path) -> None:

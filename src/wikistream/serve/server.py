@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -48,6 +49,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s\"]*")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
@@ -150,7 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        # The request line may carry ?token=…: never let the secret reach a log.
+        log.debug("%s %s", self.address_string(), _TOKEN_IN_URL.sub(r"\1***", format % args))
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(

@@ -396,6 +396,11 @@
   }
 
   async function start() {
+    // The server has turned ?token= into an HttpOnly cookie: keep the secret out of the address
+    // bar, history and bookmarks.
+    if (!SNAP && new URLSearchParams(location.search).has("token")) {
+      history.replaceState(null, "", location.pathname + location.hash);
+    }
     window.addEventListener("hashchange", () => show(location.hash.slice(1)));
     for (const id of ["activity-date", "risk-date"]) {
       $(id).addEventListener("change", () => { state.last[id.split("-")[0]] = null; poll(); });
