@@ -10,6 +10,7 @@ import pytest
 from tests.serve.conftest import Lake
 from tests.serve.lake_rows import VANDALS, WIKIS, hourly_rows
 from wikistream.clock import utc_now
+from wikistream.errors import CatalogError
 from wikistream.eventlog.base import NewRecord
 from wikistream.eventlog.registry import open_event_log
 from wikistream.lake.catalog import open_catalog
@@ -162,3 +163,20 @@ def test_empty_data_dir_gives_empty_pages(tmp_path: Path) -> None:
 def test_reads_of_an_unchanged_snapshot_are_cached(lake: Lake) -> None:
     first = lake.reader.read("gold.daily_analytics_summary")
     assert lake.reader.read("gold.daily_analytics_summary") is first
+
+
+def test_pipeline_page_survives_an_unreadable_lake(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(reader: LakeReader) -> dict[str, object]:
+        raise CatalogError("cannot open Iceberg catalog 'wikistream': database is locked")
+
+    monkeypatch.setattr(pipeline, "lake_figures", broken)
+    dashboard = Dashboard(lake.settings)
+    try:
+        body = dashboard.pipeline()
+    finally:
+        dashboard.close()
+    assert "database is locked" in body["lake"]["error"]
+    assert len(body["stages"]) == 3
+    assert body["log"]["dlq"]["last_hour"] == 3

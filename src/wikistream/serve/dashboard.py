@@ -113,12 +113,17 @@ class Dashboard:
             log.warning("dashboard: event log read failed, reopening: %s", exc)
             self.close()
             from_log = {"available": False, "error": str(exc)}
+        try:
+            from_lake = pipeline.lake_figures(self.reader)
+        except WikiStreamError as exc:  # the catalog is down: the rest of the page still helps
+            log.warning("dashboard: cannot read the lake: %s", exc)
+            from_lake = {"error": str(exc)}
         return {
             "generated_at": to_iso(now),
             "stages": pipeline.stage_rows(self.settings.data_dir, now),
             "alarms": pipeline.read_alarms(self.settings.data_dir),
             "log": from_log,
-            "lake": pipeline.lake_figures(self.reader),
+            "lake": from_lake,
         }
 
     def activity(self, day: str | None = None) -> dict[str, Any]:

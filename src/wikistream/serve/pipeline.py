@@ -41,7 +41,7 @@ FINAL_STATES = frozenset({"stopped", "done", "failed"})
 
 # Minute buckets from epoch seconds: date_trunc on TIMESTAMPTZ goes through ICU and is ~5x slower.
 THROUGHPUT_SQL = """
-SELECT (epoch(bronze_processed_at) // 60)::BIGINT AS minute, count(*) AS events
+SELECT floor(epoch(bronze_processed_at) / 60)::BIGINT AS minute, count(*) AS events
 FROM bronze WHERE bronze_processed_at >= $since GROUP BY ALL
 """
 RATE_SQL = "SELECT count(*) AS events FROM bronze WHERE bronze_processed_at >= $since"

@@ -150,6 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "wikistream"
     sys_version = ""
+    timeout = 30  # seconds; an idle keep-alive connection gives its thread back
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line may carry ?token=…: never let the secret reach a log.

@@ -109,6 +109,8 @@
     const counters = lg.ingest_counters || {};
     const dlqShare = counters.received ? 100 * (counters.dead_lettered || 0) / counters.received : null;
     const failing = (d.stages || []).filter((s) => s.state === "failed" || s.stale).length;
+    const problems = [lake.error && "lake: " + lake.error, lg.error && "event log: " + lg.error].filter(Boolean);
+    fill("pipe-problems", problems.map((p) => el("div", { class: "error", "data-testid": "pipe-problem", text: p })));
     fill("pipe-tiles",
       tile("pipe-eps", "Events/s into bronze (last min)", fmt(lake.events_per_s, 2), null, null, lake.events_per_s),
       tile("pipe-lag", "Bronze lag (log records)", fmt(lg.bronze_lag), lg.available ? "vs. " + lg.lag_source + " position" : "event log unavailable",
