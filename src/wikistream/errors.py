@@ -25,8 +25,10 @@ same thing again later can succeed (a broker that is down) or not (a bad setting
     │   ├── StepTimeoutError         a step exceeded its timeout (retryable)
     │   └── LockHeldError            another cycle holds the lock
     ├── AlertDeliveryError           a sink could not deliver (retryable)
-    └── QueryError
-        └── QueryRefusedError        a query outside the read-only sandbox
+    └── QueryError                   a query failed (syntax, unknown column …)
+        ├── QueryRefusedError        a query outside the read-only sandbox
+        ├── QueryTimeoutError        a query ran past the time limit and was stopped
+        └── QueryBusyError           too many queries running (retryable)
 """
 
 from __future__ import annotations
@@ -157,3 +159,13 @@ class QueryError(WikiStreamError):
 
 class QueryRefusedError(QueryError):
     """A query was refused by the read-only sandbox."""
+
+
+class QueryTimeoutError(QueryError):
+    """A query ran longer than the sandbox's time limit and was interrupted."""
+
+
+class QueryBusyError(QueryError):
+    """Too many queries are running at once; retry shortly."""
+
+    retryable = True
