@@ -10,16 +10,21 @@ import pytest
 
 from wikistream.settings import Settings, load_settings
 
+# Session-scoped real services (SeaweedFS, PostgreSQL, moto) for the integration tests.
+pytest_plugins = ("tests.services.fixtures",)
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("WIKISTREAM_SHARED_DATA", REPO.parent / "shared" / "data"))
+_CANDIDATES = [
+    os.environ.get("SHARED_DATA_DIR", ""),
+    str(REPO.parent / "shared" / "data"),
+    str(REPO.parents[1] / "shared" / "data"),  # git worktrees under /work/wt/<name>
+]
+SHARED_DATA = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[1]))
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No WIKISTREAM_* variable of the developer's shell leaks into a test.
-
-    WIKISTREAM_SHARED_DATA was read at import (SHARED_DATA) and is no setting, so it goes too.
-    """
+    """No WIKISTREAM_* variable of the developer's shell leaks into a test."""
     for name in list(os.environ):
         if name.startswith("WIKISTREAM_"):
             monkeypatch.delenv(name)
@@ -30,7 +35,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def shared_data() -> Path:
     """The real sample data shipped beside the project (never copied into it)."""
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"real data folder {SHARED_DATA} is missing; set WIKISTREAM_SHARED_DATA")
+        pytest.fail(f"real data folder {SHARED_DATA} is missing; set SHARED_DATA_DIR")
     return SHARED_DATA
 
 

@@ -71,7 +71,7 @@ def main() -> None:
     _register()
     verbose = "-v" in sys.argv or "--verbose" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except WikiStreamError as exc:
         if verbose:
             logging.getLogger("wikistream").exception("command failed")
@@ -90,3 +90,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # click returns (not raises) the code of typer.Exit when standalone_mode is off
+    sys.exit(code if isinstance(code, int) else 0)

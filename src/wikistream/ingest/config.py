@@ -53,3 +53,18 @@ class IngestSettings(BaseModel):
     )
     flush_interval_s: float = Field(default=0.5, gt=0, description="...or every T seconds.")
     retention_days: float = Field(default=7.0, gt=0, description="EventStreams' own retention.")
+    # -- ingest pipeline (validation, dedup, batching, replay) ------------------------------
+    dedup_recent_ids: int = Field(
+        default=10_000,
+        ge=0,
+        description="meta.id values remembered to drop redeliveries of events without offsets.",
+    )
+    flush_retries: int = Field(
+        default=5, ge=0, description="Retries of a failed log append before ingest gives up."
+    )
+    status_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between status lines in the ingest log."
+    )
+    replay_max_gap_s: float = Field(
+        default=5.0, ge=0, description="Longest pause a paced replay sleeps between two events."
+    )

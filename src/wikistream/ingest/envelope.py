@@ -47,6 +47,23 @@ class SourcePosition:
     offset: int | None
 
 
+class _Processing(msgspec.Struct, gc=False):
+    ingested_at: str
+    producer_version: str
+    environment: str
+    sse_id: str | None
+    source_topic: str | None
+    source_partition: int | None
+    source_offset: int | None
+
+
+class _Envelope(msgspec.Struct, gc=False):
+    # A Struct encodes to the same JSON as the equivalent dict, about a third faster.
+    id: str
+    data: str
+    processing: _Processing = msgspec.field(name="_processing")
+
+
 def raw_record(
     event_id: str,
     data: str,
@@ -57,19 +74,19 @@ def raw_record(
     source: SourcePosition,
 ) -> NewRecord:
     """Build the envelope record for one accepted event (``data`` is kept byte-for-byte)."""
-    envelope = {
-        "id": event_id,
-        "data": data,
-        "_processing": {
-            "ingested_at": ingested_at,
-            "producer_version": PRODUCER_VERSION,
-            "environment": environment,
-            "sse_id": sse_id,
-            "source_topic": source.topic,
-            "source_partition": source.partition,
-            "source_offset": source.offset,
-        },
-    }
+    envelope = _Envelope(
+        event_id,
+        data,
+        _Processing(
+            ingested_at,
+            PRODUCER_VERSION,
+            environment,
+            sse_id,
+            source.topic,
+            source.partition,
+            source.offset,
+        ),
+    )
     return NewRecord(value=_encoder.encode(envelope), key=event_id.encode("utf-8"))
 
 

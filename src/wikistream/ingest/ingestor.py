@@ -1,0 +1,321 @@
+"""The ingest pipeline after SSE parsing: decide, buffer, append with the checkpoint.
+
+Per event, in this order (SEED-FACTS §1.3, plus resume, dedup and canaries):
+
+1. count it as received and remember its SSE id as the resume point;
+2. check it (:class:`~wikistream.ingest.validate.EventChecker`);
+3. duplicate? (upstream offset already seen, or a recent ``meta.id`` when it has no offsets)
+   → count, drop;
+4. canary → heartbeat, drop;
+5. invalid → dead-letter record with the reason (validation runs before the domain filter, so
+   invalid events of every wiki land in the DLQ, as in the seed);
+6. ``meta.domain`` not a target → count, drop;
+7. otherwise → the seed's envelope, key ``meta.id``, to the raw topic.
+
+Records are appended every ``flush_events`` events or ``flush_interval_s`` seconds, together with
+the checkpoint (resume ids, counters, dedup state, coverage ledger) in one atomic append, so a
+crash at any moment loses and duplicates nothing: a restart resumes after the last SSE id whose
+records are durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from wikistream.clock import to_iso, utc_now
+from wikistream.errors import EventLogError
+from wikistream.eventlog.base import EventLog, NewRecord
+from wikistream.ingest.checkpoint import (
+    CHECKPOINT_NAME,
+    CanaryHeartbeat,
+    IngestCounters,
+    IngestState,
+)
+from wikistream.ingest.envelope import SourcePosition, dlq_record, raw_record
+from wikistream.ingest.ledger import RecentIds, SourceCoverage
+from wikistream.ingest.schema import ANY_DECODER
+from wikistream.ingest.source import EventSource, SseEvent
+from wikistream.ingest.validate import CANARY, INVALID, EventChecker
+
+if TYPE_CHECKING:
+    from wikistream.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LIVE_RESUME_KEY = "live"
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one :meth:`Ingestor.run` did: this run's counters, the totals, where it stopped."""
+
+    started_at: datetime
+    finished_at: datetime
+    reason: str  # "stopped" (stop was set) or "exhausted" (a finite source ended)
+    run: IngestCounters
+    total: IngestCounters
+    resume_key: str
+    resume_id: str | None
+    appends: int
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time of the run in seconds."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def events_per_s(self) -> float:
+        """Received events per second of wall time."""
+        return self.run.received / self.duration_s if self.duration_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Summary as a JSON-able mapping."""
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "duration_s": round(self.duration_s, 3),
+            "events_per_s": round(self.events_per_s, 1),
+            "reason": self.reason,
+            "run": self.run.as_dict(),
+            "total": self.total.as_dict(),
+            "balanced": self.total.balanced(),
+            "resume_key": self.resume_key,
+            "resume_id": self.resume_id,
+            "appends": self.appends,
+        }
+
+
+class _IsoClock:
+    """``ingested_at`` strings, formatted at most once per millisecond (formatting is slow)."""
+
+    def __init__(self) -> None:
+        self._ms = -1
+        self._text = ""
+
+    def now(self) -> str:
+        ms = time.time_ns() // 1_000_000
+        if ms != self._ms:
+            self._ms = ms
+            self._text = to_iso(datetime.fromtimestamp(ms / 1000, tz=UTC))
+        return self._text
+
+
+class Ingestor:
+    """Turns source events into raw/DLQ log records with an atomic checkpoint per append."""
+
+    def __init__(
+        self, settings: Settings, log: EventLog, *, resume_key: str = LIVE_RESUME_KEY
+    ) -> None:
+        cfg = settings.ingest
+        self.log = log
+        self.resume_key = resume_key
+        self.raw_topic = settings.log.raw_topic
+        self.dlq_topic = settings.log.dlq_topic
+        self.environment = settings.environment
+        self.flush_events = cfg.flush_events
+        self.flush_interval_s = cfg.flush_interval_s
+        self.flush_retries = cfg.flush_retries
+        self.status_interval_s = cfg.status_interval_s
+        self._payload_limit = cfg.dlq_payload_bytes
+        self._targets = frozenset(cfg.target_domains)
+        self._checker = EventChecker(cfg.max_event_bytes)
+        state = IngestState.from_body(log.load_checkpoint(CHECKPOINT_NAME))
+        self._state = state
+        self.counters: IngestCounters = state.counters
+        self.canary: CanaryHeartbeat = state.canary
+        self.coverage = SourceCoverage(
+            max(1, round(settings.log.retention_days * 24)), state.coverage
+        )
+        self._recent = RecentIds(cfg.dedup_recent_ids, state.recent_ids)
+        self.resume_id: str | None = state.resume.get(resume_key)
+        self._last_hour: str | None = None
+        self._raw: list[NewRecord] = []
+        self._dlq: list[NewRecord] = []
+        self._pending = 0
+        self._last_flush = time.monotonic()
+        self._clock = _IsoClock()
+        self.appends = 0
+
+    # -- per event ---------------------------------------------------------------------------
+    def process(self, event: SseEvent) -> None:
+        """Decide one event's fate and buffer its record; flushes when a batch is due."""
+        data = event.data
+        if event.event != "message":
+            logger.warning("ignoring SSE %r event (id %s): %.200s", event.event, event.id, data)
+            return
+        if not data or (data[0] in " \t\r\n" and data.isspace()):
+            return
+        self.counters.received += 1
+        self._pending += 1
+        if event.id is not None:
+            self.resume_id = event.id
+        verdict = self._checker.check(data)
+        received_at = self._clock.now()
+        hour = verdict.hour
+        if hour is not None:
+            self._last_hour = hour
+        topic, partition, offset = verdict.topic, verdict.partition, verdict.offset
+        if topic is not None and partition is not None and offset is not None:
+            # No readable meta.dt: book it in the hour of the event before, so one bad date
+            # (or a replay of an old file) does not shift the ledger to the wall clock.
+            hour = hour or self._last_hour or received_at[:13]
+            duplicate = self.coverage.observe(topic, partition, offset, hour)
+        else:
+            duplicate = verdict.event_id is not None and self._recent.seen(verdict.event_id)
+            if hour is not None:  # nothing to place garbage without a date or position by
+                self.coverage.observe_unpositioned(hour, duplicate=duplicate)
+        if duplicate:
+            self.counters.duplicates += 1
+        elif verdict.kind == CANARY:
+            self.counters.canary += 1
+            self.canary.count += 1
+            self.canary.last_received_at = received_at
+            self.canary.last_event_dt = _meta_dt(data)
+        elif verdict.kind == INVALID:
+            self.counters.dead_lettered += 1
+            self._dlq.append(
+                dlq_record(
+                    raw_payload=data,
+                    error_type=verdict.error_type or "invalid",
+                    error=verdict.message or "invalid event",
+                    sse_id=event.id,
+                    received_at=received_at,
+                    payload_limit=self._payload_limit,
+                    original_event=verdict.original,
+                )
+            )
+        elif verdict.domain not in self._targets:
+            self.counters.filtered += 1
+        else:
+            self.counters.appended += 1
+            self._raw.append(
+                raw_record(
+                    verdict.event_id or "",  # never empty: the checker requires meta.id
+                    data,
+                    ingested_at=received_at,
+                    environment=self.environment,
+                    sse_id=event.id,
+                    source=SourcePosition(topic, partition, offset),
+                )
+            )
+        if self._pending >= self.flush_events:
+            self.flush()
+
+    # -- appending ---------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Append buffered records and the checkpoint in one atomic call (retrying if allowed)."""
+        if not self._pending:
+            self._last_flush = time.monotonic()
+            return
+        now = utc_now()
+        self.coverage.prune(now)
+        if self.resume_id is not None:
+            self._state.resume[self.resume_key] = self.resume_id
+        self._state.coverage = self.coverage.state()
+        self._state.recent_ids = self._recent.state()
+        self._state.updated_at = to_iso(now)
+        batch = {self.raw_topic: self._raw, self.dlq_topic: self._dlq}
+        self._append(batch, self._state.to_body())
+        self.appends += 1
+        self._raw, self._dlq = [], []
+        self._pending = 0
+        self._last_flush = time.monotonic()
+
+    def _append(self, batch: dict[str, list[NewRecord]], body: dict[str, Any]) -> None:
+        delay = 0.5
+        for attempt in range(self.flush_retries + 1):
+            try:
+                self.log.append(batch, checkpoint=(CHECKPOINT_NAME, body))
+                return
+            except EventLogError as exc:
+                if not exc.retryable or attempt == self.flush_retries:
+                    raise
+                logger.warning(
+                    "append of %d records failed (%s); retry %d/%d in %.1f s",
+                    sum(len(v) for v in batch.values()),
+                    exc,
+                    attempt + 1,
+                    self.flush_retries,
+                    delay,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 8.0)
+
+    # -- driving a source ----------------------------------------------------------------------
+    def run(self, source: EventSource, stop: threading.Event) -> IngestSummary:
+        """Consume ``source`` until ``stop`` is set or it ends; flush; return a summary.
+
+        Whatever was read is appended before this returns, also when the source raises (the
+        error is then re-raised). When an append fails for good, nothing of the failed batch
+        is stored and the next run resumes from the last durable checkpoint.
+        """
+        started = utc_now()
+        at_start = self.counters.copy()
+        reason = "exhausted"
+        next_status = time.monotonic() + self.status_interval_s
+        events: Iterator[SseEvent | None] = source.events(self.resume_id, stop)
+        try:
+            for item in events:
+                if item is not None:
+                    self.process(item)
+                elif stop.is_set():
+                    reason = "stopped"
+                    break
+                now = time.monotonic()
+                if now - self._last_flush >= self.flush_interval_s:
+                    self.flush()
+                    if now >= next_status:
+                        next_status = now + self.status_interval_s
+                        self._log_status()
+                    if stop.is_set():
+                        reason = "stopped"
+                        break
+            else:
+                if stop.is_set():
+                    reason = "stopped"
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+            self.flush()
+        return IngestSummary(
+            started_at=started,
+            finished_at=utc_now(),
+            reason=reason,
+            run=self.counters.minus(at_start),
+            total=self.counters.copy(),
+            resume_key=self.resume_key,
+            resume_id=self.resume_id,
+            appends=self.appends,
+        )
+
+    def _log_status(self) -> None:
+        c = self.counters
+        logger.info(
+            "ingest: received=%d appended=%d dead_lettered=%d filtered=%d canary=%d "
+            "duplicates=%d resume_id=%s",
+            c.received,
+            c.appended,
+            c.dead_lettered,
+            c.filtered,
+            c.canary,
+            c.duplicates,
+            self.resume_id,
+        )
+
+
+def _meta_dt(data: str) -> str | None:
+    """``meta.dt`` of a canary (rare, so the second decode does not matter)."""
+    try:
+        obj = ANY_DECODER.decode(data)
+    except Exception:  # the checker already proved it decodes; stay total anyway
+        return None
+    meta = obj.get("meta") if isinstance(obj, dict) else None
+    dt = meta.get("dt") if isinstance(meta, dict) else None
+    return dt if isinstance(dt, str) else None

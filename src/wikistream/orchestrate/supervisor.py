@@ -1,0 +1,217 @@
+"""The supervisor: runs each stage as a worker process and restarts it when it dies or stalls.
+
+Watchdog rules (checked every tick):
+- a worker that exited non-zero (or was killed) is restarted after an exponential backoff
+  (1 s doubling to 60 s, reset after it ran healthily for a minute);
+- a worker that exited 0 with state ``done`` (a finished replay) is left alone;
+- a worker whose heartbeat is older than the stall timeout, or that has pending input but has not
+  progressed for the stall timeout, is stopped (SIGTERM, then SIGKILL) and restarted.
+Each restart is reported through ``on_event`` (restart count, reason) for metrics and alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wikistream.clock import utc_now
+from wikistream.orchestrate.stages import stage_label
+from wikistream.orchestrate.status import StageStatus, read_status
+from wikistream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_START_S = 1.0
+_BACKOFF_MAX_S = 60.0
+_HEALTHY_RESET_S = 60.0
+_TERM_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One stage to run as a worker process."""
+
+    stage: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The name the worker uses for its status and lock files."""
+        return stage_label(self.stage)
+
+
+@dataclass(frozen=True)
+class SupervisorEvent:
+    """Something the supervisor did or saw: ``kind`` is started|restarted|exited|stalled|done."""
+
+    kind: str
+    stage: str
+    reason: str
+    restarts: int
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class WorkerState:
+    """The supervisor's view of one worker."""
+
+    spec: WorkerSpec
+    process: subprocess.Popen[bytes] | None = None
+    started_mono: float = 0.0
+    restarts: int = 0
+    backoff_s: float = _BACKOFF_START_S
+    restart_at: float | None = None
+    done: bool = False
+    status: StageStatus | None = None
+    last_exit: int | None = None
+
+
+class Supervisor:
+    """Runs worker processes for the given stages and keeps them alive."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        specs: list[WorkerSpec],
+        *,
+        config_file: Path | None = None,
+        stall_timeout_s: float | None = None,
+        on_event: Callable[[SupervisorEvent], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config_file = config_file
+        self.stall_timeout_s = stall_timeout_s or settings.orchestrate.stall_timeout_s
+        self.on_event = on_event or (lambda event: None)
+        self.workers = {spec.label: WorkerState(spec) for spec in specs}
+        self.stopping = False
+
+    # -- process control -------------------------------------------------------------------
+    def _command(self, spec: WorkerSpec) -> list[str]:
+        cmd = [sys.executable, "-m", "wikistream", "--data-dir", str(self.settings.data_dir)]
+        if self.config_file is not None:
+            cmd += ["--config", str(self.config_file)]
+        cmd += [
+            "worker",
+            spec.stage,
+            "--options",
+            json.dumps(spec.options, default=str),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+        return cmd
+
+    def _spawn(self, worker: WorkerState) -> None:
+        worker.process = subprocess.Popen(self._command(worker.spec), stdin=subprocess.DEVNULL)
+        worker.started_mono = time.monotonic()
+        worker.restart_at = None
+        log.info("started stage %s (pid %d)", worker.spec.label, worker.process.pid)
+
+    def start(self) -> None:
+        """Start every worker."""
+        for worker in self.workers.values():
+            self._spawn(worker)
+            self.on_event(SupervisorEvent("started", worker.spec.label, "start", 0))
+
+    def _terminate(self, worker: WorkerState) -> None:
+        process = worker.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=_TERM_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=_TERM_GRACE_S)
+
+    def _schedule_restart(self, worker: WorkerState, kind: str, reason: str) -> None:
+        if time.monotonic() - worker.started_mono > _HEALTHY_RESET_S:
+            worker.backoff_s = _BACKOFF_START_S
+        worker.restarts += 1
+        worker.restart_at = time.monotonic() + worker.backoff_s
+        log.warning(
+            "stage %s %s (%s); restart #%d in %.0f s",
+            worker.spec.label,
+            kind,
+            reason,
+            worker.restarts,
+            worker.backoff_s,
+        )
+        worker.backoff_s = min(_BACKOFF_MAX_S, worker.backoff_s * 2)
+        self.on_event(SupervisorEvent(kind, worker.spec.label, reason, worker.restarts))
+
+    def _stalled(self, worker: WorkerState, now: datetime) -> str | None:
+        status = worker.status
+        if status is None or worker.process is None:
+            return None
+        if status.pid != worker.process.pid:
+            return None  # the new process has not written its first status yet
+        if (now - status.heartbeat_at).total_seconds() > self.stall_timeout_s:
+            return f"no heartbeat for {self.stall_timeout_s:.0f} s"
+        if status.pending:
+            since = status.progress_at or status.started_at
+            if (now - since).total_seconds() > self.stall_timeout_s:
+                return f"input pending but no progress for {self.stall_timeout_s:.0f} s"
+        return None
+
+    # -- the loop --------------------------------------------------------------------------
+    def tick(self) -> dict[str, WorkerState]:
+        """Poll every worker once: read status, restart the dead and the stalled."""
+        now = utc_now()
+        for worker in self.workers.values():
+            worker.status = read_status(self.settings.data_dir, worker.spec.label)
+            if self.stopping or worker.done:
+                continue
+            process = worker.process
+            if worker.restart_at is not None:
+                if time.monotonic() >= worker.restart_at:
+                    self._spawn(worker)
+                continue
+            if process is None:
+                continue
+            code = process.poll()
+            if code is not None:
+                worker.last_exit = code
+                state = worker.status.state if worker.status else None
+                if code == 0 and state in ("done", "stopped"):
+                    worker.done = True
+                    self.on_event(SupervisorEvent("done", worker.spec.label, "finished", 0))
+                    continue
+                self._schedule_restart(worker, "exited", f"exit code {code}")
+                continue
+            reason = self._stalled(worker, now)
+            if reason is not None:
+                self._terminate(worker)
+                self._schedule_restart(worker, "stalled", reason)
+        return self.workers
+
+    def all_done(self) -> bool:
+        """True when every worker finished by itself (e.g. a replay ran out)."""
+        return all(worker.done for worker in self.workers.values())
+
+    def stop(self) -> None:
+        """Ask every worker to stop (SIGTERM), wait, and SIGKILL stragglers."""
+        self.stopping = True
+        for worker in self.workers.values():
+            process = worker.process
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + _TERM_GRACE_S
+        for worker in self.workers.values():
+            process = worker.process
+            if process is None:
+                continue
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,156 @@
+"""One pipeline stage running in its own process, as started by the supervisor.
+
+A worker holds ``run/<stage>.lock`` (an exclusive ``flock``) for its whole life, so two copies of a
+stage can never write at once — also when an old copy outlives a killed supervisor. On Linux it
+asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), so SIGKILL of
+`wikistream run` takes the whole process tree down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wikistream.clock import utc_now
+from wikistream.errors import LockHeldError, WikiStreamError
+from wikistream.orchestrate.status import StageStatus, status_dir, write_status
+from wikistream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_STATUS_EVERY_S = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class StageContext:
+    """What a stage function gets: settings, a stop flag, its options and a status reporter."""
+
+    settings: Settings
+    stop: threading.Event
+    status: StageStatus
+    options: dict[str, Any] = field(default_factory=dict)
+    _last_write: float = 0.0
+
+    def report(
+        self,
+        *,
+        progressed: bool = False,
+        pending: bool | None = None,
+        state: str | None = None,
+        message: str | None = None,
+        force: bool = False,
+        **counters: float,
+    ) -> None:
+        """Update the status (progress, pending input, counters) and write it at most 2×/s."""
+        status = self.status
+        if progressed:
+            status.progress_at = utc_now()
+        if pending is not None:
+            status.pending = pending
+        if state is not None:
+            status.state = state
+        if message is not None:
+            status.message = message
+        status.counters.update(counters)
+        now = time.monotonic()
+        if force or now - self._last_write >= _STATUS_EVERY_S:
+            self._last_write = now
+            write_status(self.settings.data_dir, status)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds`` (waking on stop); return True when asked to stop."""
+        return self.stop.wait(seconds)
+
+
+StageFunction = Callable[[StageContext], None]
+
+
+@contextlib.contextmanager
+def stage_lock(data_dir: Path, stage: str, *, wait_s: float = 30.0) -> Iterator[None]:
+    """Hold the stage's exclusive lock; wait up to ``wait_s`` for a previous holder to exit."""
+    path = status_dir(data_dir) / f"{stage}.lock"
+    handle = path.open("a+")
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockHeldError(
+                        f"stage {stage!r} is already running (lock {path} is held); stop the other "
+                        "`wikistream run` first or wait for it to exit"
+                    ) from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """Make the kernel SIGKILL this process when its parent exits (Linux; no-op elsewhere)."""
+    if parent_pid is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set ``stop``; a second signal exits at once."""
+
+    def handler(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_stage(
+    settings: Settings,
+    stage: str,
+    function: StageFunction,
+    *,
+    options: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
+) -> StageStatus:
+    """Run one stage function under its lock until it returns or is stopped; return its status."""
+    stop = stop or threading.Event()
+    status = StageStatus(stage=stage)
+    ctx = StageContext(settings=settings, stop=stop, status=status, options=dict(options or {}))
+    with stage_lock(settings.data_dir, stage):
+        ctx.report(state="running", force=True)
+        try:
+            function(ctx)
+        except WikiStreamError as exc:
+            status.last_error = f"{type(exc).__name__}: {exc}"
+            ctx.report(state="failed", force=True)
+            raise
+        except Exception as exc:
+            status.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("stage %s crashed", stage)
+            ctx.report(state="failed", force=True)
+            raise
+        final = "stopped" if stop.is_set() else "done"
+        ctx.report(state=final, pending=False, force=True)
+    return status
