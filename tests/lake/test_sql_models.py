@@ -16,7 +16,7 @@ from tests.lake.test_gold_golden import HAND_DAY
 from wikistream.lake import transform
 from wikistream.lake.gold import compute_gold
 from wikistream.lake.schemas import SCHEMA_VERSION, SILVER
-from wikistream.lake.silver import EXISTING_COLUMNS, clean_batch, model_params
+from wikistream.lake.silver import EXISTING_COLUMNS, batch_view, clean_batch, model_params
 from wikistream.settings import Settings
 
 MODELS = sorted(
@@ -121,9 +121,8 @@ def test_models_give_the_same_rows_on_spark() -> None:
         .getOrCreate()
     )
     try:
-        batch = bronze.rename_columns(
-            ["user_raw" if n == "user" else n for n in bronze.column_names]
-        ).drop_columns(["raw_event"])
+        # the same input view the DuckDB runner builds (user → user_raw, plus batch_row)
+        batch = batch_view(bronze).drop_columns(["raw_event"])
         spark.createDataFrame(batch.to_pylist(), spark_ddl(batch.schema)).createOrReplaceTempView(
             "bronze_batch"
         )

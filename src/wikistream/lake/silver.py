@@ -145,7 +145,7 @@ def clean_batch(
     out = transform.run_model(
         con,
         "silver_cleaned_events",
-        {"bronze_batch": _rename_user(bronze_rows), "silver_existing": existing},
+        {"bronze_batch": batch_view(bronze_rows), "silver_existing": existing},
         model_params(),
     )
     replaced: dict[str, list[str]] = defaultdict(list)
@@ -197,8 +197,9 @@ def batch_files(files: Sequence[DataFile], max_rows: int) -> Iterator[list[DataF
         yield batch
 
 
-def _rename_user(rows: pa.Table) -> pa.Table:
-    # `user` is a reserved word in SQL dialects; the model reads the raw name as user_raw
+def batch_view(rows: pa.Table) -> pa.Table:
+    """The ``bronze_batch`` view the model reads: ``user`` renamed ``user_raw``, + ``batch_row``."""
+    # `user` is a reserved word in SQL dialects; batch_row identifies a row within the batch
     renamed = rows.rename_columns(["user_raw" if n == "user" else n for n in rows.column_names])
     return renamed.append_column("batch_row", pa.array(range(rows.num_rows), pa.int64()))
 
