@@ -12,6 +12,7 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
 from tests.lake.bronze_rows import append_bronze
+from tests.lake.envelopes import catalog, event_log, lake_settings  # noqa: F401  (fixtures)
 from wikistream.lake.catalog import ensure_lake, open_catalog
 from wikistream.lake.gold import GoldStep
 from wikistream.lake.schemas import (

@@ -86,6 +86,15 @@ class LakeSettings(BaseModel):
     maintenance_interval_s: float = Field(default=3600.0, gt=0)
     snapshot_max_age_h: float = Field(default=48.0, gt=0)
     snapshot_min_keep: int = Field(default=1, ge=1)
+    snapshot_max_count: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Keep at most this many snapshots per table (newest first) in addition to the age "
+            "limit: pyiceberg's commit cost grows with the snapshot count, and 5 s commits make "
+            "~17,000 snapshots a day. The bronze writer expires beyond it as it goes."
+        ),
+    )
     orphan_grace_h: float = Field(default=72.0, ge=0)
     compact_max_files: int = Field(default=4, ge=1)
     # silver/gold transformation steps (DuckDB)
