@@ -109,6 +109,8 @@ class BronzeStats:
     last_processing_ms: float | None = None
     last_event_age_s: float | None = None
     lag: int = 0
+    # up to 100 event times (epoch s) of the last committed batch, for latency histograms
+    last_event_times: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -308,6 +310,7 @@ class BronzeWriter:
         s.last_commit_at = committed_at
         s.last_processing_ms = processing_ms
         s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
+        s.last_event_times = _sample_times(unique.column("event_timestamp"))
         s.lag = result.lag
         buf.clear()
         self._expire_if_needed()
@@ -457,6 +460,13 @@ class BronzeWriter:
     def close(self) -> None:
         """Release the parser connection (the log and catalog belong to the caller)."""
         self._con.close()
+
+
+def _sample_times(column: pa.ChunkedArray, limit: int = 100) -> list[float]:
+    """Up to ``limit`` evenly spaced non-null values of a timestamp column, as epoch seconds."""
+    values = [v for v in column.drop_null().cast(pa.int64()).to_pylist() if v is not None]
+    step = max(1, len(values) // limit)
+    return [v / 1_000_000 for v in values[::step][:limit]]
 
 
 def _advance(position: dict[int, int], records: list[LogRecord]) -> None:

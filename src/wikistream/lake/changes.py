@@ -32,6 +32,8 @@ from pyiceberg.manifest import DataFile, ManifestContent, ManifestEntryStatus
 from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.snapshots import Operation, Snapshot
 
+from wikistream.errors import LakeError
+
 log = logging.getLogger(__name__)
 
 
@@ -91,13 +93,21 @@ def current_cursor(table: Table) -> Cursor:
     return Cursor(snapshot.snapshot_id, snapshot.sequence_number or 0)
 
 
-def plan_changes(table: Table, since: Cursor) -> ChangeSet:
-    """List the data files added/removed in ``table`` after ``since`` (see module docstring)."""
-    target = current_cursor(table)
+def plan_changes(table: Table, since: Cursor, until: Cursor | None = None) -> ChangeSet:
+    """List the data files added/removed in ``table`` after ``since`` (see module docstring).
+
+    ``until`` stops at that snapshot instead of the current one (a data-quality gate checked
+    exactly that slice); it must be ``since`` or a later snapshot of the same lineage.
+    """
+    target = current_cursor(table) if until is None else until
     if target.snapshot_id is None or target.snapshot_id == since.snapshot_id:
         return ChangeSet(target)
-    current = table.current_snapshot()
-    assert current is not None
+    current = table.metadata.snapshot_by_id(target.snapshot_id)
+    if current is None:
+        raise LakeError(
+            f"{table.name()}: snapshot {target.snapshot_id} is no longer in the table history; "
+            "re-run the step without a fixed end point"
+        )
     if since.snapshot_id is None:
         return ChangeSet(target, added=list(_live_files(table, current)), full=True)
     chain = _lineage_until(table, current, since.snapshot_id)

@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,8 @@ class StageContext:
         state: str | None = None,
         message: str | None = None,
         force: bool = False,
-        **counters: float,
+        counters: Mapping[str, float] | None = None,
+        **more: float,
     ) -> None:
         """Update the status (progress, pending input, counters) and write it at most 2×/s."""
         status = self.status
@@ -62,7 +63,9 @@ class StageContext:
             status.state = state
         if message is not None:
             status.message = message
-        status.counters.update(counters)
+        if counters:
+            status.counters.update(counters)
+        status.counters.update(more)
         now = time.monotonic()
         if force or now - self._last_write >= _STATUS_EVERY_S:
             self._last_write = now
