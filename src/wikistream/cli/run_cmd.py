@@ -138,6 +138,13 @@ def _print_once(summary: Any) -> None:
     typer.echo(f"silver: {silver_rows:,} rows; gold: {len(gold_dates)} date(s) refreshed")
     for gate in summary.gates:
         typer.echo(f"gate: {gate['summary']}")
+    for alert in summary.alerts:
+        where = ", ".join(alert["delivered"]) or "nowhere"
+        failed = "; ".join(f"{k}: {v}" for k, v in alert["failed"].items())
+        typer.echo(
+            f"ALERT {alert['title']} sent to {where}" + (f" (FAILED: {failed})" if failed else ""),
+            err=True,
+        )
     for layer, run_id in summary.blocked.items():
         typer.echo(
             f"BLOCKED: {layer} waits on failed gate {run_id}; see `wikistream dq results "

@@ -9,7 +9,8 @@ each newer snapshot's own manifests, the data files it ADDED and DELETED:
   not change table data, so their rewritten files hold rows already seen;
 * ``overwrite``/``delete`` snapshots (copy-on-write deletes, dedup maintenance) contribute both the
   rewritten files (re-read; processing is idempotent) and the removed files (so gold can recompute
-  the groups of removed rows);
+  the groups of removed rows); a file both added and removed after the cursor cancels out (its
+  rows are not in the table at the target snapshot);
 * if the cursor snapshot is no longer in the lineage (expired by maintenance, table rolled back),
   every live file whose data sequence number is above the cursor's counts as added and the change
   set is flagged ``lineage_lost`` so callers can widen what they recompute;
@@ -159,7 +160,22 @@ def _collect_snapshot_changes(table: Table, snapshot: Snapshot, changes: ChangeS
             elif entry.status == ManifestEntryStatus.ADDED:
                 changes.added.append(entry.data_file)
             elif entry.status == ManifestEntryStatus.DELETED:
-                changes.removed.append(entry.data_file)
+                _remove(changes, entry.data_file)
+
+
+def _remove(changes: ChangeSet, data_file: DataFile) -> None:
+    """Record a removed file; one added earlier in the same change set simply cancels out.
+
+    Its rows never reached the downstream layer, and they are not in the table at the target
+    snapshot either (a dedup or delete rewrote or dropped them), so reading them would check and
+    process rows that no longer exist.
+    """
+    path = data_file.file_path
+    for index, added in enumerate(changes.added):
+        if added.file_path == path:
+            del changes.added[index]
+            return
+    changes.removed.append(data_file)
 
 
 def _live_files(table: Table, snapshot: Snapshot) -> Iterator[DataFile]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from wikistream.clock import utc_now
 from wikistream.ingest.source import EventSource, SourceStatus, SseEvent
+from wikistream.orchestrate.feed import gate_record
 from wikistream.orchestrate.pipeline import RunOptions, open_source
 from wikistream.orchestrate.worker import StageContext
 from wikistream.quality.gate import GateResult
@@ -192,30 +193,3 @@ def maintain_stage(ctx: StageContext) -> None:
             ctx.report()
         if ctx.wait(min(interval, 5.0)):
             return
-
-
-def gate_record(result: GateResult) -> dict[str, Any]:
-    """A gate result as plain data for status files (what metrics and alerts need)."""
-    return {
-        "run_id": result.run_id,
-        "layer": result.layer,
-        "tables": result.tables,
-        "passed": result.passed,
-        "at": result.run_timestamp.isoformat(),
-        "summary": result.summary,
-        "results": [
-            {
-                "table": r.table_name,
-                "check_name": r.check_name,
-                "check_type": r.check_type.value,
-                "status": r.status.value,
-                "metric_value": r.metric_value,
-                "threshold_value": r.threshold_value,
-                "message": r.message,
-                "check_duration_ms": r.duration_ms,
-                "blocking": r.blocking,
-            }
-            for r in result.results
-        ],
-        "payload": result.alert_payload(),
-    }

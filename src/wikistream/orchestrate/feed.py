@@ -16,13 +16,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wikistream.clock import parse_iso_utc
 from wikistream.observe.alerts import Alert
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.observe.series import STAGE_STATES
 from wikistream.orchestrate.status import StageStatus, status_dir
+
+if TYPE_CHECKING:
+    from wikistream.quality.gate import GateResult
 
 ALERTS_FILE = "alerts.json"
 
@@ -99,20 +102,51 @@ class StatusFeed:
                 )
                 self.metrics.observe_step(layer, "process", True, float(step.get("duration_s", 0)))
         for gate in (status.details.get("gates") or {}).values():
-            if not self._new(f"gate.{gate.get('layer')}", gate.get("run_id")):
-                continue
-            by_table: dict[str, list[SimpleNamespace]] = {}
-            for result in gate.get("results") or []:
-                by_table.setdefault(result["table"], []).append(SimpleNamespace(**result))
-            for table, results in by_table.items():
-                self.metrics.observe_gate(
-                    gate["layer"],
-                    table,
-                    not any(getattr(r, "blocking", False) for r in results),
-                    results,
-                    run_id=gate["run_id"],
-                    at=_time(gate.get("at")),
-                )
+            if self._new(f"gate.{gate.get('layer')}", gate.get("run_id")):
+                observe_gate_record(self.metrics, gate)
+
+
+def gate_record(result: GateResult) -> dict[str, Any]:
+    """A gate result as plain data for status files and step output (what metrics need)."""
+    return {
+        "run_id": result.run_id,
+        "layer": result.layer,
+        "tables": result.tables,
+        "passed": result.passed,
+        "at": result.run_timestamp.isoformat(),
+        "summary": result.summary,
+        "results": [
+            {
+                "table": r.table_name,
+                "check_name": r.check_name,
+                "check_type": r.check_type.value,
+                "status": r.status.value,
+                "metric_value": r.metric_value,
+                "threshold_value": r.threshold_value,
+                "message": r.message,
+                "check_duration_ms": r.duration_ms,
+                "blocking": r.blocking,
+            }
+            for r in result.results
+        ],
+        "payload": result.alert_payload(),
+    }
+
+
+def observe_gate_record(metrics: PipelineMetrics, gate: Mapping[str, Any]) -> None:
+    """Record one gate run (a :func:`gate_record`) per table: gate series and alert state."""
+    by_table: dict[str, list[SimpleNamespace]] = {}
+    for result in gate.get("results") or []:
+        by_table.setdefault(result["table"], []).append(SimpleNamespace(**result))
+    for table, results in by_table.items():
+        metrics.observe_gate(
+            gate["layer"],
+            table,
+            not any(getattr(r, "blocking", False) for r in results),
+            results,
+            run_id=gate["run_id"],
+            at=_time(gate.get("at")),
+        )
 
 
 def write_alerts(data_dir: Path, alerts: list[Alert]) -> None:

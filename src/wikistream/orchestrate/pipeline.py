@@ -97,6 +97,7 @@ class OnceSummary:
     gold: list[dict[str, Any]] = field(default_factory=list)
     gates: list[dict[str, Any]] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -124,6 +125,13 @@ def run_once(
 
     stop = stop or threading.Event()
     summary = OnceSummary()
+    results: list[GateResult] = []
+
+    def seen(result: GateResult) -> None:
+        results.append(result)
+        if on_gate is not None:
+            on_gate(result)
+
     event_log = open_event_log(settings)
     try:
         if "ingest" in options.stages and options.replay is not None:
@@ -144,7 +152,7 @@ def run_once(
             refiner = Refiner(
                 settings,
                 catalog,
-                on_gate=on_gate,
+                on_gate=seen,
                 gates=settings.quality.enabled and "dq" in options.stages,
                 layers=layers,
             )
@@ -160,4 +168,39 @@ def run_once(
                 summary.blocked.update(outcome.blocked)
     finally:
         event_log.close()
+    summary.alerts = send_gate_alerts(settings, results)
     return summary
+
+
+def send_gate_alerts(settings: Settings, results: list[GateResult]) -> list[dict[str, Any]]:
+    """Alert on the gates of a one-shot run, as continuous mode would (cron users expect it).
+
+    One evaluation of the gate-failure rule over the latest run of each table: a failed gate sends
+    the seed's DATA_QUALITY_GATE_FAILURE alert to every configured sink. There is no memory between
+    runs, so a slice that stays blocked alerts again on each run (no cooldown, no "resolved").
+    """
+    if not results:
+        return []
+    from wikistream.observe.alerts import AlertEvaluator
+    from wikistream.observe.metrics import PipelineMetrics
+    from wikistream.observe.rules import GateFailureRule
+    from wikistream.observe.sinks import build_sinks
+    from wikistream.orchestrate.feed import gate_record, observe_gate_record
+
+    metrics = PipelineMetrics(process_metrics=False, cpu_seconds=None)
+    for result in results:  # later runs of a table replace earlier ones, as in continuous mode
+        observe_gate_record(metrics, gate_record(result))
+    findings = AlertEvaluator([GateFailureRule()], []).evaluate(metrics.snapshot())
+    sender = AlertEvaluator([], build_sinks(settings.observe))
+    sent = []
+    for alert in findings:
+        outcome = sender.dispatch(alert)
+        sent.append(
+            {
+                "key": alert.key,
+                "title": alert.title,
+                "delivered": sorted(k for k, error in outcome.items() if error is None),
+                "failed": {k: error for k, error in outcome.items() if error is not None},
+            }
+        )
+    return sent
