@@ -22,6 +22,7 @@ from typing import Any
 from wikistream.clock import utc_now
 from wikistream.errors import LockHeldError, StepTimeoutError, WikiStreamError
 from wikistream.observe.metrics import PipelineMetrics
+from wikistream.orchestrate.feed import observe_gate_record
 from wikistream.orchestrate.pipeline import RunOptions
 from wikistream.orchestrate.worker import stage_lock
 from wikistream.settings import Settings
@@ -147,6 +148,9 @@ class CycleRunner:
                 for name, layer, _state in self.steps:
                     step = self.run_step(name, layer, payload)
                     record.steps.append(step)
+                    gate = step.output.pop("gate", None)
+                    if isinstance(gate, dict):  # metrics and the gate-failure alert
+                        observe_gate_record(self.metrics, gate)
                     if not step.ok or step.output.get("passed") is False:
                         record.failed_step = name
                         if step.ok:

@@ -1,7 +1,8 @@
 """The steps of a cycle, each run in its own process by `wikistream step` (JSON in, JSON out).
 
 A gate step decides how far its downstream layer may consume (``until`` snapshot) and passes that
-to the next step, so a cycle processes exactly the slice its gate checked.
+to the next step, so a cycle processes exactly the slice its gate checked. Its output carries the
+gate run (``gate``) for the supervisor's metrics and gate-failure alerts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from wikistream.lake.catalog import ensure_lake, open_catalog
 from wikistream.lake.changes import Cursor
 from wikistream.lake.gold import GoldStep
 from wikistream.lake.silver import SilverStep
+from wikistream.orchestrate.feed import gate_record
 from wikistream.orchestrate.refine import RefineOutcome, Refiner
 from wikistream.quality.gate import run_gate
 from wikistream.quality.slices import SliceSpec
@@ -36,6 +38,7 @@ def _gate(settings: Settings, downstream: str) -> dict[str, Any]:
         f"{downstream}_until": None
         if until is None
         else {"snapshot_id": until.snapshot_id, "sequence_number": until.sequence_number},
+        "gate": gate_record(gate) if gate else None,
     }
 
 
@@ -80,4 +83,9 @@ def gold_gate(settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
     if not dates:
         return {"passed": True, "summary": "no gold rows refreshed"}
     result = run_gate(settings, open_catalog(settings), "gold", SliceSpec(tuple(dates)))
-    return {"passed": result.passed, "run_id": result.run_id, "summary": result.summary}
+    return {
+        "passed": result.passed,
+        "run_id": result.run_id,
+        "summary": result.summary,
+        "gate": gate_record(result),
+    }
