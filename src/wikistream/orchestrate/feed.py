@@ -92,6 +92,9 @@ class StatusFeed:
             self.metrics.observe_layer_commit(
                 "bronze", 0, batch.get("event_times") or (), committed_at=_time(batch.get("at"))
             )
+            # the latest batch per tick: a sample of batch times, not one per commit
+            if batch.get("processing_ms") is not None:
+                self.metrics.observe_bronze_batch_time(float(batch["processing_ms"]) / 1000.0)
 
     def _refine(self, status: StageStatus) -> None:
         for layer in ("silver", "gold"):
