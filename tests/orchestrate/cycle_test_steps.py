@@ -40,3 +40,34 @@ def hang(settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
     while not (settings.data_dir / "stop-hanging").exists():
         time.sleep(0.2)
     return {"hung": False}
+
+
+def failing_gate(settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
+    """A bronze gate step whose gate failed, shaped like the real gate steps' output."""
+    _log(settings, "failing_gate")
+    check = {
+        "table": "bronze.raw_events",
+        "check_name": "uniqueness_event_id",
+        "check_type": "uniqueness",
+        "status": "FAILED",
+        "metric_value": 0.5,
+        "threshold_value": 1.0,
+        "message": "uniqueness_event_id: 0.5 >= 1 VIOLATED",
+        "check_duration_ms": 3,
+        "blocking": True,
+    }
+    gate = {
+        "run_id": "dq-20260226-120000-0badc0de",
+        "layer": "bronze",
+        "tables": "bronze.raw_events",
+        "passed": False,
+        "at": "2026-02-26T12:00:00+00:00",
+        "summary": "bronze gate FAILED",
+        "results": [check],
+    }
+    return {
+        "passed": False,
+        "run_id": gate["run_id"],
+        "summary": "bronze gate FAILED",
+        "gate": gate,
+    }

@@ -19,6 +19,9 @@ import pytest
 from tests.orchestrate.conftest import WebhookReceiver, wait_for
 from wikistream.lake.catalog import open_catalog
 from wikistream.lake.schemas import BRONZE, HOURLY_STATS, RISK_SCORES, SILVER
+from wikistream.observe.alerts import AlertEvaluator
+from wikistream.observe.metrics import PipelineMetrics
+from wikistream.observe.rules import build_rules
 from wikistream.orchestrate.continuous import ContinuousRun
 from wikistream.orchestrate.cycle import CycleRecord, CycleRunner
 from wikistream.orchestrate.pipeline import RunOptions, run_once
@@ -119,6 +122,28 @@ def test_timeout_retry_alert_and_the_next_cycle(
     hang_steps = 'wikistream_pipeline_steps_total{layer="gold",outcome="%s",step="hang"} 1.0'
     assert hang_steps % "failure" in metrics
     assert hang_steps % "success" in metrics
+
+
+def test_failed_gate_step_alerts_once_with_the_gate_detail(
+    child_env: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A failed gate in a cycle sends DATA_QUALITY_GATE_FAILURE, not a second PIPELINE_FAILURE."""
+    settings = child_env(tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    metrics = PipelineMetrics(process_metrics=False, cpu_seconds=None)
+    runner = CycleRunner(
+        settings,
+        metrics=metrics,
+        steps=(("failing_gate", "bronze", "BronzeDQGate"), ("prepare", "silver", "Next")),
+        step_module="tests.orchestrate.cycle_test_steps",
+    )
+    record = runner.run_cycle(1)
+    assert not record.ok
+    assert record.failed_step == "failing_gate"
+    assert [s.name for s in record.steps] == ["failing_gate"]  # the cycle stopped there
+    alerts = AlertEvaluator(build_rules(settings), []).evaluate(metrics.snapshot())
+    assert [a.name for a in alerts] == ["dq_gate_failure"]
+    assert alerts[0].details["run_id"] == "dq-20260226-120000-0badc0de"
 
 
 @pytest.mark.slow
