@@ -24,11 +24,13 @@ import pyarrow.compute as pc
 import pytest
 
 from tests.orchestrate.conftest import WebhookReceiver
+from wikistream.clock import utc_now
 from wikistream.lake.catalog import open_catalog
 from wikistream.lake.dedup import deduplicate_bronze
+from wikistream.lake.maintenance import MaintenanceReport, expire_snapshots
 from wikistream.lake.schemas import BRONZE, HOURLY_STATS, SILVER
 from wikistream.orchestrate.pipeline import RunOptions, run_once
-from wikistream.quality.audit import list_runs
+from wikistream.quality.audit import list_runs, record_override
 from wikistream.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -208,3 +210,41 @@ def test_dedup_bronze_fixes_the_slice_and_silver_catches_up(
     assert clean.rows_after == len(good_ids) + NEW_IDS
     idle = run_once(settings, RunOptions(stages=REFINE, once=True))
     assert not idle.gates
+
+
+@pytest.mark.slow
+def test_override_of_an_expired_slice_does_not_wedge_the_chain(
+    settings: Settings, replay: tuple[Path, dict[str, Any]]
+) -> None:
+    """Bronze expires old snapshots while silver waits; an old override must not crash refine."""
+    path, _ = replay
+    run_once(settings, RunOptions(replay=path, speed="max", once=True))
+    good_ids = set(_column(settings, SILVER.identifier, "event_id"))
+    planted = plant_duplicates(settings)
+    first = run_once(settings, RunOptions(stages=REFINE, once=True))
+    old_run = first.blocked["silver"]
+    # more bronze data arrives while blocked, and expiry drops every snapshot but the newest
+    catalog = open_catalog(settings)
+    bronze = catalog.load_table(BRONZE.identifier)
+    extra = bronze.scan().to_arrow().slice(0, 7)
+    extra_ids = pa.array([f"later-{i}" for i in range(7)], extra.schema.field(0).type)
+    bronze.append(extra.set_column(0, extra.schema.field(0), extra_ids))
+    expire_snapshots(
+        lambda: catalog.load_table(BRONZE.identifier),
+        max_age_h=48,
+        min_keep=1,
+        max_count=1,
+        now=utc_now(),
+        report=MaintenanceReport(BRONZE.identifier),
+    )
+    assert len(catalog.load_table(BRONZE.identifier).snapshots()) == 1
+    record_override(catalog, old_run, "accepted too late")
+
+    second = run_once(settings, RunOptions(stages=REFINE, once=True))  # must not raise
+    new_run = second.blocked["silver"]  # the current slice was re-checked, and fails
+    assert new_run != old_run
+    assert set(_column(settings, SILVER.identifier, "event_id")) == good_ids
+    record_override(catalog, new_run, "accepted")
+    third = run_once(settings, RunOptions(stages=REFINE, once=True))
+    assert not third.blocked
+    _assert_caught_up(settings, good_ids | set(extra_ids.to_pylist()), planted)

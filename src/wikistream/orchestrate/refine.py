@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table
 
 from wikistream.lake import gold as gold_module
 from wikistream.lake import silver as silver_module
@@ -90,14 +91,32 @@ class Refiner:
         self._failed_run: dict[str, str] = {}
 
     # -- gating one edge -------------------------------------------------------------------
-    def _accepted_until(self, upstream_layer: str, since: Cursor) -> tuple[Cursor, str] | None:
-        """The end of a failed slice starting at ``since`` that an operator accepted, if any."""
+    def _accepted_until(
+        self, upstream_layer: str, upstream: Table, since: Cursor
+    ) -> tuple[Cursor, str] | None:
+        """The end of a failed slice starting at ``since`` that an operator accepted, if any.
+
+        An accepted slice whose end snapshot has been expired since cannot be delimited any more;
+        it is skipped with a warning (the chain then re-checks the current slice, which the
+        operator can accept in turn) instead of failing every pass.
+        """
         for run in reversed(list_runs(self.catalog, upstream_layer)):
             parsed = _parse_batch(run.batch_id)
             if not run.accepted or run.passed or parsed is None:
                 continue
-            if parsed[1] == (since.snapshot_id or 0):
-                return Cursor(parsed[2], 0), run.run_id
+            if parsed[1] != (since.snapshot_id or 0):
+                continue
+            if upstream.metadata.snapshot_by_id(parsed[2]) is None:
+                log.warning(
+                    "override of %s cannot be applied: %s snapshot %s has been expired; accept "
+                    "the newest failed run instead (`wikistream dq runs --layer %s`)",
+                    run.run_id,
+                    upstream_layer,
+                    parsed[2],
+                    upstream_layer,
+                )
+                continue
+            return Cursor(parsed[2], 0), run.run_id
         return None
 
     def gate_edge(self, layer: str, outcome: RefineOutcome) -> Cursor | None:
@@ -111,7 +130,7 @@ class Refiner:
             return None
         if not self.gates:
             return head
-        accepted = self._accepted_until(upstream_layer, since)
+        accepted = self._accepted_until(upstream_layer, upstream, since)
         if accepted is not None:
             until, run_id = accepted
             until = _with_sequence(upstream, until)
