@@ -77,8 +77,17 @@ except ImportError:  # standalone: minimal compatible stand-ins
 
 
 def _sample_path() -> Path:
-    env = os.environ.get("BRONZE_BENCH_SHARED_DATA") or os.environ.get("WIKISTREAM_SHARED_DATA")
-    return Path(env) / SAMPLE.name if env else SAMPLE
+    """The real 2026 sample: $SHARED_DATA_DIR, else ../shared/data beside the repo or worktree."""
+    candidates = [
+        os.environ.get("BRONZE_BENCH_SHARED_DATA", ""),
+        os.environ.get("SHARED_DATA_DIR", ""),
+        str(ROOT.parent / "shared" / "data"),
+        str(ROOT.parents[1] / "shared" / "data"),  # git worktrees under /work/wt/<name>
+    ]
+    for folder in candidates:
+        if folder and (Path(folder) / SAMPLE.name).is_file():
+            return Path(folder) / SAMPLE.name
+    return SAMPLE
 
 
 def _templates() -> list[str]:
@@ -279,7 +288,8 @@ def _fresh_lake(log_dir: Path, name: str) -> Path:
 
 
 def _cached_log(ctx: Any, n: int, seconds: float) -> Path:
-    path = Path(ctx.scratch(f"bronze-log-{n}-{int(seconds)}"))
+    # cache_dir, not scratch(): the harness empties a scratch path on every call
+    path = Path(ctx.cache_dir) / f"bronze-log-{n}-{int(seconds)}"
     if not (path / "complete").exists():
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
