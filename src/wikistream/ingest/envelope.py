@@ -25,8 +25,7 @@ writer cannot turn into a row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -38,8 +37,7 @@ PRODUCER_VERSION = __version__
 _encoder = msgspec.json.Encoder()
 
 
-@dataclass(frozen=True, slots=True)
-class SourcePosition:
+class SourcePosition(NamedTuple):
     """Where an event sat upstream: ``meta.topic/partition/offset`` (any may be unknown)."""
 
     topic: str | None
@@ -66,17 +64,20 @@ class _Envelope(msgspec.Struct, gc=False):
 
 def raw_record(
     event_id: str,
-    data: str,
+    data: str | bytes,
     *,
     ingested_at: str,
     environment: str,
     sse_id: str | None,
     source: SourcePosition,
 ) -> NewRecord:
-    """Build the envelope record for one accepted event (``data`` is kept byte-for-byte)."""
+    """Build the envelope record for one accepted event (``data`` is kept byte-for-byte).
+
+    ``data`` given as bytes must be UTF-8 (the checker has made sure).
+    """
     envelope = _Envelope(
         event_id,
-        data,
+        data if isinstance(data, str) else data.decode("utf-8"),
         _Processing(
             ingested_at,
             PRODUCER_VERSION,
@@ -87,7 +88,7 @@ def raw_record(
             source.offset,
         ),
     )
-    return NewRecord(value=_encoder.encode(envelope), key=event_id.encode("utf-8"))
+    return NewRecord(_encoder.encode(envelope), event_id.encode("utf-8"))
 
 
 def truncate_utf8(text: str, limit: int) -> tuple[str, bool]:
