@@ -179,3 +179,12 @@ def test_blocks_resume_inside_a_block(tmp_path: Path) -> None:
     assert blocks[0].first_number == 4322
     assert next(line for b in blocks for line in b.lines) == b'{"n":4322}'
     assert sum(len(b.lines) for b in blocks) == 5000 - 4321
+
+
+def test_a_corrupt_gzip_file_is_a_replay_error(tmp_path: Path, shared_data: Path) -> None:
+    packed = bytearray(gzip.compress((shared_data / SAMPLE_2023).read_bytes()))
+    packed[len(packed) // 2 : len(packed) // 2 + 64] = bytes(64)  # damage mid-stream
+    path = tmp_path / "bad.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(ReplayFileError, match="corrupt or truncated"):
+        _events(ReplaySource(path))

@@ -21,7 +21,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from wikistream.clock import parse_iso_utc, utc_now
 from wikistream.errors import ReplayFileError
@@ -33,6 +33,20 @@ _TICK_S = 0.25
 _DT = re.compile(rb'"dt"\s*:\s*"([^"]{1,64})"')
 _BLOCK_BYTES = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
+
+try:  # ISA-L inflates about three times faster than zlib: a third of a replay's CPU otherwise
+    from isal import igzip, isal_zlib
+
+    _gzip_open: Any = igzip.open
+    _GZIP_ERRORS: tuple[type[Exception], ...] = (
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+        cast("type[Exception]", isal_zlib.error),  # its stub types it as an instance
+    )
+except ImportError:  # pragma: no cover - isal is a core dependency; stay usable without it
+    _gzip_open = gzip.open
+    _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def parse_speed(text: str) -> float | None:
@@ -90,7 +104,7 @@ class ReplaySource:
     def _open(self) -> IO[bytes]:
         try:
             if self.compressed:
-                return cast("IO[bytes]", gzip.open(self.path, "rb"))
+                return cast("IO[bytes]", _gzip_open(self.path, "rb"))
             return self.path.open("rb")
         except OSError as exc:
             raise ReplayFileError(f"cannot read replay file {self.path}: {exc.strerror}") from exc
@@ -137,7 +151,7 @@ class ReplaySource:
         try:
             with self._open() as handle:
                 yield from self._blocks(handle, skip, stop)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        except _GZIP_ERRORS as exc:
             raise ReplayFileError(
                 f"replay file {self.path} is corrupt or truncated ({exc}); the lines before "
                 "the damage were ingested"
