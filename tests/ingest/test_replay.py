@@ -188,3 +188,19 @@ def test_a_corrupt_gzip_file_is_a_replay_error(tmp_path: Path, shared_data: Path
     path.write_bytes(bytes(packed))
     with pytest.raises(ReplayFileError, match="corrupt or truncated"):
         _events(ReplaySource(path))
+
+
+def test_lines_cut_by_block_boundaries_are_joined(tmp_path: Path) -> None:
+    lines = [f'{{"n":{n},"pad":"{"x" * (n % 5000)}"}}' for n in range(1, 1200)]
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())  # ~3 MiB: several 1 MiB reads
+    source = ReplaySource(path)
+    assert [e.data for e in _events(source)] == lines
+
+
+def test_a_crlf_split_by_a_block_boundary_loses_its_cr(tmp_path: Path) -> None:
+    first = '{"pad":"' + "x" * ((1 << 20) - 1 - 10) + '"}'  # its \r ends the first 1 MiB read
+    assert len(first) == (1 << 20) - 1
+    path = tmp_path / "edge.jsonl"
+    path.write_bytes(f'{first}\r\n{{"n":2}}\r\n'.encode())
+    assert [e.data for e in _events(ReplaySource(path))] == [first, '{"n":2}']

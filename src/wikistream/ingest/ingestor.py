@@ -38,7 +38,7 @@ from wikistream.ingest.checkpoint import (
     IngestCounters,
     IngestState,
 )
-from wikistream.ingest.envelope import SourcePosition, dlq_record, raw_record
+from wikistream.ingest.envelope import dlq_record, raw_record
 from wikistream.ingest.ledger import RecentIds, SourceCoverage
 from wikistream.ingest.replay import BLANK
 from wikistream.ingest.schema import ANY_DECODER
@@ -198,7 +198,9 @@ class Ingestor:
                         ingested_at=self._clock.now(),
                         environment=self.environment,
                         sse_id=sse_id,
-                        source=SourcePosition(topic, partition, offset),
+                        topic=topic,
+                        partition=partition,
+                        offset=offset,
                     )
                 )
             else:

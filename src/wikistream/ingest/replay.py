@@ -222,22 +222,22 @@ class ReplaySource:
                     return
                 yield None
                 continue
-            if tail:
-                chunk = tail + chunk
-            cut = chunk.rfind(b"\n")
-            if cut < 0:
-                tail = chunk
-                continue
-            tail = chunk[cut + 1 :]
-            yield _lines(chunk[:cut])
+            lines = chunk.split(b"\n")
+            if tail:  # join the line cut by the previous read (not the whole block: no copy)
+                lines[0] = tail + lines[0]
+            tail = lines.pop()
+            if lines:
+                yield _crlf(lines, b"\r" in chunk or lines[0].endswith(b"\r"))
 
 
 def _lines(raw: bytes) -> list[bytes]:
     """Split complete lines (without the last newline); drop CRs of CRLF line ends."""
-    lines = raw.split(b"\n")
-    if b"\r" in raw:
-        lines = [line.rstrip(b"\r") for line in lines]
-    return lines
+    return _crlf(raw.split(b"\n"), b"\r" in raw)
+
+
+def _crlf(lines: list[bytes], has_cr: bool) -> list[bytes]:
+    """``lines`` without the CRs of CRLF line ends (``has_cr``: is there any CR at all)."""
+    return [line.rstrip(b"\r") for line in lines] if has_cr else lines
 
 
 BLANK = b" \t\n\r\x0b\x0c"
