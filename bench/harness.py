@@ -248,6 +248,7 @@ class CommandRun:
     peak_rss_bytes: int
     stdout: str
     stderr: str
+    cpu_seconds: float = float("nan")
 
 
 def _tree_rss(pid: int, argv: list[str]) -> tuple[int, int]:
@@ -278,7 +279,10 @@ def run_command(
     cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
     timeout: float | None = None, poll_s: float = 0.05,
 ) -> CommandRun:  # fmt: skip
-    """Run ``cmd`` and return its exit code, wall seconds, peak RSS and output.
+    """Run ``cmd`` and return its exit code, wall and CPU seconds, peak RSS and output.
+
+    CPU seconds are user + system time of the command and of the descendants it waited for
+    (``RUSAGE_CHILDREN`` before and after: run one command at a time per process).
 
     Peak RSS is the larger of the child's VmHWM (its own high-water mark, read while polling
     every ``poll_s`` seconds, so only growth in the last interval can be missed) and the largest
@@ -289,6 +293,7 @@ def run_command(
     out_path = CACHE_DIR / "scratch" / f"cmd-{os.getpid()}-{time.monotonic_ns()}"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         argv = [str(part) for part in cmd]
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err,
@@ -315,6 +320,7 @@ def run_command(
             if timer:
                 timer.cancel()
         seconds = time.perf_counter() - began
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         watcher.join()
         out.seek(0)
         err.seek(0)
@@ -329,6 +335,8 @@ def run_command(
         peak_rss_bytes=polled,
         stdout=stdout,
         stderr=stderr,
+        cpu_seconds=(children_after.ru_utime - children_before.ru_utime)
+        + (children_after.ru_stime - children_before.ru_stime),
     )
 
 
