@@ -381,3 +381,22 @@ def test_block_path_decides_exactly_like_the_event_path(tmp_path: Path, shared_d
         results.append((summary.total, summary.resume_id, summary.appends, _stored(log)))
         log.close()
     assert results[0] == results[1]
+
+
+def test_ingested_at_has_the_shape_of_to_iso_and_follows_the_clock() -> None:
+    from wikistream.clock import parse_iso_utc, to_iso, utc_now
+    from wikistream.ingest.ingestor import _IsoClock
+
+    clock = _IsoClock()
+    before = utc_now()
+    stamps = []
+    for _ in range(5):
+        stamps.append(clock.now())
+        time.sleep(0.0015)
+    after = utc_now()
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == 5
+    for stamp in stamps:
+        moment = parse_iso_utc(stamp)
+        assert to_iso(moment) == stamp
+        assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= moment <= after
