@@ -58,3 +58,11 @@ def test_bytes_and_text_get_the_same_verdicts(factory: EventFactory) -> None:
     ]
     for text in texts:
         assert checker.check(text) == checker.check(text.encode())
+
+
+def test_every_hour_of_a_known_date_gets_the_fast_path(factory: EventFactory) -> None:
+    checker = EventChecker(1_000_000)
+    for hour in range(24):
+        dt = f"2026-02-26T{hour:02d}:30:00Z"
+        assert checker.check(dumps(factory.make(dt=dt))).hour == dt[:13]
+    assert checker._good_hours == {f"2026-02-26T{h:02d}" for h in range(24)}

@@ -173,14 +173,15 @@ class Ingestor:
     def process_block(self, block: EventBlock, event_id: Callable[[int], str]) -> None:
         """Decide the fate of every event of a block (blank lines are no events)."""
         take = self._take
+        received_at = self._clock.now()  # the block's lines were read together
         number = block.first_number
         for line in block.lines:
             if line and (line[0] not in BLANK or not _blank_line(line)):
-                take(line, event_id(number))
+                take(line, event_id(number), received_at)
             number += 1
 
-    def _take(self, data: str | bytes, sse_id: str | None) -> None:
-        """Decide one (non-blank) event's fate and buffer its record."""
+    def _take(self, data: str | bytes, sse_id: str | None, received_at: str = "") -> None:
+        """Decide one (non-blank) event's fate and buffer its record (``received_at``: now)."""
         counters = self.counters
         counters.received += 1
         self._pending += 1
@@ -195,7 +196,10 @@ class Ingestor:
             # No readable meta.dt: book it in the hour of the event before, so one bad date
             # (or a replay of an old file) does not shift the ledger to the wall clock.
             duplicate = self.coverage.observe(
-                topic, partition, offset, hour or self._last_hour or self._clock.now()[:13]
+                topic,
+                partition,
+                offset,
+                hour or self._last_hour or (received_at or self._clock.now())[:13],
             )
         else:
             duplicate = event_id is not None and self._recent.seen(event_id)
@@ -210,7 +214,7 @@ class Ingestor:
                     raw_record(
                         event_id or "",  # never empty: the checker requires meta.id
                         data,
-                        ingested_at=self._clock.now(),
+                        ingested_at=received_at or self._clock.now(),
                         environment=self.environment,
                         sse_id=sse_id,
                         topic=topic,
@@ -223,7 +227,7 @@ class Ingestor:
         elif kind == CANARY:
             counters.canary += 1
             self.canary.count += 1
-            self.canary.last_received_at = self._clock.now()
+            self.canary.last_received_at = received_at or self._clock.now()
             self.canary.last_event_dt = _meta_dt(data)
         else:
             counters.dead_lettered += 1
@@ -233,7 +237,7 @@ class Ingestor:
                     error_type=error_type or "invalid",
                     error=message or "invalid event",
                     sse_id=sse_id,
-                    received_at=self._clock.now(),
+                    received_at=received_at or self._clock.now(),
                     payload_limit=self._payload_limit,
                     original_event=original,
                 )

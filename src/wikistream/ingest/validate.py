@@ -160,6 +160,8 @@ class EventChecker:
         date = dt[:10]
         utc = dt[-1] in "Zz" or dt[-6:] in _UTC_OFFSETS
         if utc and date in self._good_dates:
+            if dt[10] == "T":
+                self._good_hours.add(dt[:13])
             return f"{date}T{dt[11:13]}"
         try:
             # A leap second (":60") is valid RFC 3339 but not a Python datetime.
