@@ -12,6 +12,9 @@ Per event, in this order (SEED-FACTS §1.3, plus resume, dedup and canaries):
 6. ``meta.domain`` not a target → count, drop;
 7. otherwise → the seed's envelope, key ``meta.id``, to the raw topic.
 
+A file source (:class:`~wikistream.ingest.source.BlockSource`) hands over blocks of raw UTF-8
+lines instead of one ``SseEvent`` each; every line takes the same path (the fast path of replays).
+
 Records are appended every ``flush_events`` events or ``flush_interval_s`` seconds, together with
 the checkpoint (resume ids, counters, dedup state, coverage ledger) in one atomic append, so a
 crash at any moment loses and duplicates nothing: a restart resumes after the last SSE id whose
@@ -40,9 +43,8 @@ from wikistream.ingest.checkpoint import (
 )
 from wikistream.ingest.envelope import dlq_record, raw_record
 from wikistream.ingest.ledger import RecentIds, SourceCoverage
-from wikistream.ingest.replay import BLANK
 from wikistream.ingest.schema import ANY_DECODER
-from wikistream.ingest.source import BlockSource, EventBlock, EventSource, SseEvent
+from wikistream.ingest.source import BLANK, BlockSource, EventBlock, EventSource, SseEvent, is_blank
 from wikistream.ingest.validate import CANARY, VALID, EventChecker
 
 if TYPE_CHECKING:
@@ -374,9 +376,7 @@ def _meta_dt(data: str | bytes) -> str | None:
 
 def _blank_line(line: bytes) -> bool:
     """A replay line of whitespace only: ASCII, or any when it starts like SSE blank data."""
-    if not line.strip(BLANK):
-        return True
-    return line[0] in b" \t\r\n" and _text(line).isspace()
+    return is_blank(line) or (line[0] in b" \t\r\n" and _text(line).isspace())
 
 
 def _text(line: bytes) -> str:

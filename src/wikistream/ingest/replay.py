@@ -25,7 +25,7 @@ from typing import IO, Any, cast
 
 from wikistream.clock import parse_iso_utc, utc_now
 from wikistream.errors import ReplayFileError
-from wikistream.ingest.source import EventBlock, SourceStatus, SseEvent
+from wikistream.ingest.source import BLANK, EventBlock, SourceStatus, SseEvent, is_blank
 
 logger = logging.getLogger(__name__)
 
@@ -238,15 +238,6 @@ def _lines(raw: bytes) -> list[bytes]:
 def _crlf(lines: list[bytes], has_cr: bool) -> list[bytes]:
     """``lines`` without the CRs of CRLF line ends (``has_cr``: is there any CR at all)."""
     return [line.rstrip(b"\r") for line in lines] if has_cr else lines
-
-
-BLANK = b" \t\n\r\x0b\x0c"
-"""ASCII whitespace: a line of nothing else is no event (it is skipped and not counted)."""
-
-
-def is_blank(line: bytes) -> bool:
-    """True for a line of ASCII whitespace only (or nothing)."""
-    return not line.strip(BLANK)
 
 
 def _event_time(raw: bytes) -> float | None:

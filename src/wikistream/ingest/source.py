@@ -52,6 +52,15 @@ class EventSource(Protocol):
         ...
 
 
+BLANK = b" \t\n\r\x0b\x0c"
+"""ASCII whitespace: a file line of nothing else is no event (skipped, not counted)."""
+
+
+def is_blank(line: bytes) -> bool:
+    """True for a file line of ASCII whitespace only (or nothing)."""
+    return not line.strip(BLANK)
+
+
 class EventBlock(NamedTuple):
     """Consecutive lines of a file source, read in one go (the fast path).
 
