@@ -105,11 +105,10 @@ def _templates() -> list[str]:
 def build_log(data_dir: str, n: int, seconds: float) -> None:
     """Append ``n`` generated-like envelopes, event times spread over ``seconds``."""
     from wikistream.eventlog.sqlite import SqliteEventLog
-    from wikistream.ingest.envelope import SourcePosition, raw_record
+    from wikistream.ingest.envelope import raw_record
 
     templates = _templates()
     log = SqliteEventLog(Path(data_dir) / "eventlog.db", retention_s=None, synchronous="NORMAL")
-    source = SourcePosition(None, None, None)
     batch = []
     for i in range(n):
         ts = DAY_START + int(i * seconds / n)
@@ -122,7 +121,16 @@ def build_log(data_dir: str, n: int, seconds: float) -> None:
             .replace("@@DT@@", dt)
         )
         batch.append(
-            raw_record(eid, line, ingested_at=dt, environment="bench", sse_id=None, source=source)
+            raw_record(
+                eid,
+                line,
+                ingested_at=dt,
+                environment="bench",
+                sse_id=None,
+                topic=None,
+                partition=None,
+                offset=None,
+            )
         )
         if len(batch) == 20_000:
             log.append({"raw-events": batch})
@@ -217,10 +225,9 @@ def child_latency(data_dir: str, rate: float, seconds: float) -> dict[str, float
 
     def feed() -> None:
         from wikistream.eventlog.registry import open_event_log as reopen
-        from wikistream.ingest.envelope import SourcePosition, raw_record
+        from wikistream.ingest.envelope import raw_record
 
         feeder = reopen(settings)
-        source = SourcePosition(None, None, None)
         i = 0
         while not stop.is_set():
             batch = []
@@ -229,8 +236,11 @@ def child_latency(data_dir: str, rate: float, seconds: float) -> dict[str, float
                 ts = int(time.time())
                 line = templates[i % len(templates)].replace("@@ID@@", eid)
                 line = line.replace("999999999", str(ts)).replace("@@DT@@", "x")
-                batch.append(raw_record(eid, line, ingested_at="x", environment="b",
-                                        sse_id=None, source=source))  # fmt: skip
+                record = raw_record(
+                    eid, line, ingested_at="x", environment="b", sse_id=None,
+                    topic=None, partition=None, offset=None,
+                )  # fmt: skip
+                batch.append(record)
                 i += 1
             feeder.append({"raw-events": batch})
             stop.wait(0.1)
