@@ -38,6 +38,7 @@ def bronze(
 
     settings = state(ctx).settings()
     event_log = open_event_log(settings)
+    writer: BronzeWriter | None = None
     try:
         writer = BronzeWriter(settings, event_log, open_catalog(settings), rebind_log=rebind_log)
         if once:
@@ -65,6 +66,8 @@ def bronze(
                 )
         log.info("bronze writer stopped at position %s", writer.position)
     finally:
+        if writer is not None:
+            writer.close()
         event_log.close()
 
 

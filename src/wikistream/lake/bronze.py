@@ -117,6 +117,7 @@ class BronzeStats:
 class _Buffer:
     rows: list[pa.Table] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    unparsed: list[LogRecord] = field(default_factory=list)
     records: int = 0
     parse_s: float = 0.0
     first_at: float | None = None
@@ -124,6 +125,7 @@ class _Buffer:
     def clear(self) -> None:
         self.rows.clear()
         self.rejected.clear()
+        self.unparsed.clear()
         self.records = 0
         self.parse_s = 0.0
         self.first_at = None
@@ -211,16 +213,27 @@ class BronzeWriter:
             ) from exc
         if not records:
             return 0
-        started = time.perf_counter()
-        parsed = parse_records(self._con, records, kafka=self._kafka)
-        self._buffer.parse_s += time.perf_counter() - started
-        self._buffer.rows.append(parsed.rows)
-        self._buffer.rejected.extend(parsed.rejected)
-        self._buffer.records += len(records)
-        if self._buffer.first_at is None:
-            self._buffer.first_at = time.monotonic()
+        buf = self._buffer
+        buf.unparsed.extend(records)
+        buf.records += len(records)
+        if buf.first_at is None:
+            buf.first_at = time.monotonic()
         _advance(self._read_pos, records)
+        if len(buf.unparsed) >= READ_CHUNK:
+            self._parse_buffered()
         return len(records)
+
+    def _parse_buffered(self) -> None:
+        """Parse what was read since the last parse (one DuckDB query per chunk, not per poll)."""
+        buf = self._buffer
+        if not buf.unparsed:
+            return
+        started = time.perf_counter()
+        parsed = parse_records(self._con, buf.unparsed, kafka=self._kafka)
+        buf.parse_s += time.perf_counter() - started
+        buf.rows.append(parsed.rows)
+        buf.rejected.extend(parsed.rejected)
+        buf.unparsed = []
 
     def step(self, stop: threading.Event | None = None) -> BronzeStepResult:
         """Read what is available and commit when a trigger fires; returns within ~T seconds.
@@ -276,6 +289,7 @@ class BronzeWriter:
         buf = self._buffer
         if buf.records == 0:
             return self._idle_result()
+        self._parse_buffered()
         started = time.perf_counter()
         rows = pa.concat_tables(buf.rows) if buf.rows else BRONZE_ARROW_SCHEMA.empty_table()
         oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
