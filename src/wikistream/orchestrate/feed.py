@@ -133,6 +133,16 @@ def gate_record(result: GateResult) -> dict[str, Any]:
             for r in result.results
         ],
         "payload": result.alert_payload(),
+        "drift": [
+            {
+                "table": d.table_name,
+                "column": d.column_name,
+                "current": d.current_value,
+                "baseline": d.baseline_value,
+                "level": d.level,
+            }
+            for d in result.drift
+        ],
     }
 
 
@@ -141,6 +151,10 @@ def observe_gate_record(metrics: PipelineMetrics, gate: Mapping[str, Any]) -> No
     by_table: dict[str, list[SimpleNamespace]] = {}
     for result in gate.get("results") or []:
         by_table.setdefault(result["table"], []).append(SimpleNamespace(**result))
+    for drift in gate.get("drift") or []:
+        metrics.observe_drift(
+            gate["layer"], drift["table"], drift["column"], drift["current"], drift["baseline"]
+        )
     for table, results in by_table.items():
         metrics.observe_gate(
             gate["layer"],
