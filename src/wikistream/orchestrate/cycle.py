@@ -23,6 +23,7 @@ from wikistream.clock import utc_now
 from wikistream.errors import LockHeldError, StepTimeoutError, WikiStreamError
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.orchestrate.pipeline import RunOptions
+from wikistream.orchestrate.supervisor import child_log_flags
 from wikistream.orchestrate.worker import stage_lock
 from wikistream.settings import Settings
 
@@ -91,6 +92,7 @@ class CycleRunner:
             "wikistream",
             "--data-dir",
             str(self.settings.data_dir),
+            *child_log_flags(),
             "step",
             f"{self.step_module}:{name}",
             "--input",
