@@ -60,7 +60,7 @@ def _cases() -> list[Case]:
     return [
         Case("status", ("status", "-o", "json"), says='"tables"'),
         Case("tables", ("tables", "-o", "json"), says="bronze.raw_events"),
-        Case("log stats", ("log", "stats", "-o", "json"), says="raw-events"),
+        Case("log stats", ("log", "stats", "-o", "json"), says='"group": "wikistream-bronze"'),
         Case("catalog show", ("catalog", "show", "-o", "json"), says="**********"),
         Case("catalog check", ("catalog", "check", "-o", "json"), says='"ok": true'),
         Case("alert sinks", ("alert", "sinks", "-o", "json"), says="webhook"),
