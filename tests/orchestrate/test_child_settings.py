@@ -44,7 +44,8 @@ def test_flags_and_config_file_reach_workers(
     config = tmp_path / "elsewhere.toml"  # not in the data dir: found only through --config
     config.write_text('[log.kafka]\nbootstrap_servers = "broker.internal:9092"\n')
     for name in ("WIKISTREAM_LOG__BACKEND", "WIKISTREAM_CONFIG"):
-        monkeypatch.delenv(name, raising=False)  # restored after the test
+        monkeypatch.setenv(name, "")  # makes monkeypatch remove what _hand_down sets …
+        monkeypatch.delenv(name)  # … after the test (delenv alone ignores absent variables)
     caplog.set_level(logging.DEBUG)  # as after `wikistream -v`
 
     _hand_down({"log": {"backend": "kafka"}}, config)

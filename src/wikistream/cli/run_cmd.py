@@ -77,7 +77,6 @@ def run(
         if interval is not None:
             overrides["orchestrate"]["cycle_interval_s"] = _seconds(interval)
     settings = cli.settings(**overrides)
-    _hand_down(overrides, cli.config_file)
     options = RunOptions(
         replay=replay,
         speed=speed,
@@ -97,6 +96,7 @@ def run(
         else:
             _print_once(summary)
         return
+    _hand_down(overrides, cli.config_file)  # the modes below start child processes
     if settings.orchestrate.mode == "cycle":
         from wikistream.orchestrate.cycle import run_cycles
 
