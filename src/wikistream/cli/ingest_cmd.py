@@ -60,6 +60,10 @@ def ingest(
             "--once", help="Replay only: stop at the end of the file (default: follow it)."
         ),
     ] = False,
+    log_backend: Annotated[
+        str | None,
+        typer.Option("--log", help="Event log backend: sqlite (default) or kafka."),
+    ] = None,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Ingest recentchange events: validate, drop canaries/duplicates/other wikis, append.
@@ -73,7 +77,8 @@ def ingest(
     from wikistream.ingest.replay import ReplaySource, parse_speed
     from wikistream.ingest.signals import stop_on_signals
 
-    settings = state(ctx).settings()
+    overrides = {"log": {"backend": log_backend}} if log_backend is not None else {}
+    settings = state(ctx).settings(**overrides)
     source: EventSource
     if replay is not None:
         if since is not None:

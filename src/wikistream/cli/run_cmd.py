@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from wikistream.errors import ConfigError
 from wikistream.orchestrate.pipeline import DEFAULT_STAGES, RunOptions
 from wikistream.orchestrate.stages import resolve_stage, stage_label
 from wikistream.orchestrate.worker import die_with_parent, install_stop_signals, run_stage
+from wikistream.settings import ENV_PREFIX
 
 
 def run(
@@ -94,6 +96,7 @@ def run(
         else:
             _print_once(summary)
         return
+    _hand_down(overrides, cli.config_file)  # the modes below start child processes
     if settings.orchestrate.mode == "cycle":
         from wikistream.orchestrate.cycle import run_cycles
 
@@ -104,6 +107,31 @@ def run(
     runner = ContinuousRun(settings, options, config_file=cli.config_file)
     runner.install_signals()
     raise typer.Exit(runner.run())
+
+
+def _hand_down(overrides: dict[str, Any], config_file: Path | None) -> None:
+    """Make this command's flags reach the worker and step processes it starts.
+
+    Children load their settings themselves (file < env), so each flag becomes its environment
+    variable, which outranks the file just as the flag does; without this `run --log kafka`
+    would start its stages on the SQLite log.
+    """
+    for name, value in _flatten(overrides):
+        os.environ[f"{ENV_PREFIX}{name}"] = str(value)
+    if config_file is not None:
+        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file.resolve())
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """``{"log": {"backend": "kafka"}}`` → ``[("LOG__BACKEND", "kafka")]``."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in tree.items():
+        name = f"{prefix}{key.upper()}"
+        if isinstance(value, dict):
+            pairs.extend(_flatten(value, f"{name}__"))
+        else:
+            pairs.append((name, value))
+    return pairs
 
 
 def _seconds(text: str) -> float:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -267,6 +268,18 @@ class KafkaEventLog:
             except KafkaException as exc:
                 raise self._topics.unavailable(f"reading group {group!r} offsets", exc) from exc
         return {tp.partition: tp.offset - 1 for tp in tps if tp.error is None and tp.offset >= 0}
+
+    def groups(self) -> list[tuple[str, str, int, int, datetime | None]]:
+        """Each (group, topic, partition, last offset, None) of this prefix: no commit times."""
+        prefix = self.settings.topic_prefix
+        with self._lock:
+            self._check_open()
+            rows = self._topics.group_offsets(prefix)
+        return [
+            (group[len(prefix) :], topic[len(prefix) :], partition, offset - 1, None)
+            for group, topic, partition, offset in rows
+            if topic.startswith(prefix)
+        ]
 
     def head(self, topic: str) -> dict[int, int]:
         """Offset of the newest committed record per partition (transaction markers skipped)."""

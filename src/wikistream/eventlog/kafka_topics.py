@@ -7,7 +7,13 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import IsolationLevel, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 from confluent_kafka.admin import (  # type: ignore[attr-defined,unused-ignore]
     AdminClient,
     NewTopic,
@@ -153,3 +159,29 @@ class KafkaTopics:
             except KafkaException as exc:
                 raise self.unavailable(f"listing offsets of {kafka_topic!r}", exc) from exc
         return result[0], result[1]
+
+    def group_offsets(self, group_prefix: str) -> list[tuple[str, str, int, int]]:
+        """``(group, topic, partition, next offset)`` of every group whose id has the prefix.
+
+        The broker keeps no commit time, so none is returned. Kafka tools see the same groups.
+        """
+        self._admin.poll(0)
+        try:
+            listing = self._admin.list_consumer_groups(request_timeout=self._timeout).result()
+            groups = sorted(
+                g.group_id for g in listing.valid if g.group_id.startswith(group_prefix)
+            )
+            rows: list[tuple[str, str, int, int]] = []
+            for group in groups:  # the API takes one group per request
+                request = [ConsumerGroupTopicPartitions(group)]
+                future = self._admin.list_consumer_group_offsets(
+                    request, request_timeout=self._timeout
+                )[group]
+                rows.extend(
+                    (group, tp.topic, tp.partition, int(tp.offset))
+                    for tp in future.result().topic_partitions
+                    if tp.error is None and tp.offset >= 0
+                )
+        except KafkaException as exc:
+            raise self.unavailable("listing consumer groups", exc) from exc
+        return sorted(rows)

@@ -53,7 +53,7 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
     return {
         "generated_at": now,
         "topics": topics,
-        "groups": _groups(log),
+        "groups": _groups(log, names),
         "ingest": {
             "counters": state.counters.as_dict(),
             "balanced": state.counters.balanced(),
@@ -85,9 +85,13 @@ def _parse(text: Any) -> datetime | None:
         return None
 
 
-def _groups(log: EventLog) -> list[dict[str, Any]]:
-    """Consumer groups and their lag, for logs that can list them (SQLite can)."""
-    list_groups: Callable[[], list[tuple[str, str, int, int, datetime]]] | None = getattr(
+def _groups(log: EventLog, topics: list[str]) -> list[dict[str, Any]]:
+    """Consumer groups of ``topics`` and their lag, for logs that can list them (SQLite, Kafka).
+
+    On a shared Kafka cluster without ``topic_prefix`` other applications' groups are listed by
+    the broker too; only those reading our topics are shown.
+    """
+    list_groups: Callable[[], list[tuple[str, str, int, int, datetime | None]]] | None = getattr(
         log, "groups", None
     )
     if list_groups is None:
@@ -95,6 +99,8 @@ def _groups(log: EventLog) -> list[dict[str, Any]]:
     rows = []
     heads: dict[str, dict[int, int]] = {}
     for group, topic, partition, offset, updated in list_groups():
+        if topic not in topics:
+            continue
         head = heads.setdefault(topic, log.head(topic))
         rows.append(
             {

@@ -80,7 +80,11 @@ def check_catalog(settings: Settings) -> CatalogHealth:
             health.namespaces = len(namespaces)
             health.tables = sum(len(catalog.list_tables(ns)) for ns in namespaces)
         health.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        health.warehouse_writable = probe_warehouse(catalog, props.get("warehouse", ""))
+        # A REST catalog's "warehouse" names a catalog on the server (an S3 Tables bucket, a
+        # Polaris catalog), even when written s3://…: the server places the files, so there is
+        # no path of ours to probe (SeaweedFS refuses plain objects in a table bucket).
+        if props.get("type") != "rest":
+            health.warehouse_writable = probe_warehouse(catalog, props.get("warehouse", ""))
     except WikiStreamError as exc:
         health.error = str(exc)
         health.retryable = exc.retryable

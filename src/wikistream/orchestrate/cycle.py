@@ -24,6 +24,7 @@ from wikistream.errors import LockHeldError, StepTimeoutError, WikiStreamError
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.orchestrate.feed import observe_gate_record
 from wikistream.orchestrate.pipeline import RunOptions
+from wikistream.orchestrate.supervisor import child_log_flags
 from wikistream.orchestrate.worker import stage_lock
 from wikistream.settings import Settings
 
@@ -92,6 +93,7 @@ class CycleRunner:
             "wikistream",
             "--data-dir",
             str(self.settings.data_dir),
+            *child_log_flags(),
             "step",
             f"{self.step_module}:{name}",
             "--input",

@@ -78,6 +78,11 @@ class WorkerState:
     kill_at: float | None = None  # SIGTERM sent: SIGKILL if still alive at this monotonic time
 
 
+def child_log_flags() -> list[str]:
+    """``["-v"]`` when this process logs debug (`wikistream -v run`), so its children do too."""
+    return ["-v"] if logging.getLogger().isEnabledFor(logging.DEBUG) else []
+
+
 class Supervisor:
     """Runs worker processes for the given stages and keeps them alive."""
 
@@ -100,6 +105,7 @@ class Supervisor:
     # -- process control -------------------------------------------------------------------
     def _command(self, spec: WorkerSpec) -> list[str]:
         cmd = [sys.executable, "-m", "wikistream", "--data-dir", str(self.settings.data_dir)]
+        cmd += child_log_flags()
         if self.config_file is not None:
             cmd += ["--config", str(self.config_file)]
         cmd += [
