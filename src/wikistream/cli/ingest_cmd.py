@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
-from wikistream.errors import ConfigError, IngestError
+from wikistream.errors import ConfigError
 
 if TYPE_CHECKING:
     from wikistream.ingest.ingestor import IngestSummary
@@ -21,19 +21,11 @@ logger = logging.getLogger(__name__)
 
 
 def _live_source(settings: Settings, since: str | None) -> EventSource:
-    """The EventStreams SSE source (imported only when ingesting live)."""
-    try:
-        from wikistream.ingest.sse_source import SseSource  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        raise IngestError(
-            "live ingest is not part of this build (wikistream.ingest.sse_source is missing); "
-            "use --replay FILE, or install a complete WikiStream"
-        ) from exc
-    start = None
-    if since is not None:
-        from wikistream.ingest.since import parse_since  # type: ignore[import-not-found,unused-ignore]
+    """The EventStreams SSE source, starting at ``since`` when given."""
+    from wikistream.ingest.since import parse_since
+    from wikistream.ingest.sse_source import SseSource
 
-        start = parse_since(since, settings.ingest.retention_days)
+    start = parse_since(since, settings.ingest.retention_days) if since is not None else None
     source: EventSource = SseSource(settings.ingest, since=start)
     return source
 

@@ -32,7 +32,7 @@ def open_event_log(settings: Settings, *, readonly: bool = False) -> EventLog:
         )
     if cfg.backend == "kafka":
         try:
-            from wikistream.eventlog.kafka import KafkaEventLog  # type: ignore[import-not-found,unused-ignore]
+            from wikistream.eventlog.kafka import KafkaEventLog
         except ImportError as exc:  # confluent-kafka is the optional extra
             raise DependencyMissingError("the Kafka event log", "kafka", "confluent_kafka") from exc
         if not cfg.kafka.bootstrap_servers:
@@ -41,6 +41,8 @@ def open_event_log(settings: Settings, *, readonly: bool = False) -> EventLog:
                 "WIKISTREAM_LOG__KAFKA__BOOTSTRAP_SERVERS=host:9092",
                 key="log.kafka.bootstrap_servers",
             )
-        log: EventLog = KafkaEventLog(cfg.kafka, retention_days=cfg.retention_days)
+        log: EventLog = KafkaEventLog(
+            cfg.kafka, retention_days=cfg.retention_days, retention_bytes=cfg.retention_bytes
+        )
         return log
     raise ConfigError(f"unknown log.backend {cfg.backend!r}", key="log.backend")

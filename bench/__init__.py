@@ -1,0 +1,1 @@
+"""WikiStream benchmarks: ``python -m bench [names...] [--quick]`` (see ``bench/harness.py``)."""

@@ -1,0 +1,1 @@
+"""Building blocks of the synthetic recentchange generator (see ``wikistream.ingest.generate``)."""
