@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from wikistream.errors import ConfigError, DependencyMissingError
-from wikistream.lake.catalog import catalog_properties
+from wikistream.lake.catalog import catalog_properties, open_catalog
 from wikistream.spark.jars import ensure_iceberg_jars, sqlite_jdbc_jar
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def spark_catalog_properties(settings: Settings) -> dict[str, str]:
     """The Iceberg SparkCatalog properties (without the ``spark.sql.catalog.<name>.`` prefix)."""
     props = catalog_properties(settings)
     kind = props.get("type", "sql")
-    derived: dict[str, str] = {}
+    # other processes (the laptop steps, pyiceberg) commit too: never serve a cached snapshot
+    derived: dict[str, str] = {"cache-enabled": "false"}
     if kind == "sql":
         derived.update(_jdbc(props.get("uri", "")))
     elif kind in ("rest", "glue", "hive"):
@@ -71,7 +72,17 @@ def _jdbc(uri: str) -> dict[str, str]:
                 f"the Spark engine cannot share an in-memory SQLite catalog ({uri!r}); use a file",
                 key="lake.catalog.uri",
             )
-        return {"type": "jdbc", "uri": f"jdbc:sqlite:{path}"}
+        # SQLite has one writer: one pooled connection, and wait for the laptop side's commits.
+        # Iceberg's own table initialisation leaves a metadata cursor open, which keeps a SQLite
+        # read lock for the JVM's lifetime and blocks every other writer: open_spark creates the
+        # (identical) tables through pyiceberg instead.
+        return {
+            "type": "jdbc",
+            "uri": f"jdbc:sqlite:{path}",
+            "clients": "1",
+            "jdbc.busy_timeout": "30000",
+            "jdbc.init-catalog-tables": "false",
+        }
     if scheme in ("postgresql", "postgres"):
         props = {"type": "jdbc", "uri": f"jdbc:postgresql://{parts.hostname}"}
         if parts.port:
@@ -158,8 +169,13 @@ def open_spark(settings: Settings) -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise DependencyMissingError("the Spark engine", "spark", "pyspark") from exc
+    conf = spark_conf(settings)
+    if conf.get(f"spark.sql.catalog.{settings.lake.catalog_name}.uri", "").startswith(
+        "jdbc:sqlite:"
+    ):
+        open_catalog(settings)  # creates the catalog tables the JdbcCatalog is told not to
     builder: Any = SparkSession.builder
-    for key, value in spark_conf(settings).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     session: SparkSession = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
