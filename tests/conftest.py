@@ -10,6 +10,9 @@ import pytest
 
 from wikistream.settings import Settings, load_settings
 
+# Session-scoped real services (SeaweedFS, PostgreSQL, moto) for the integration tests.
+pytest_plugins = ("tests.services.fixtures",)
+
 REPO = Path(__file__).resolve().parents[1]
 _CANDIDATES = [
     os.environ.get("SHARED_DATA_DIR", ""),

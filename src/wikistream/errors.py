@@ -15,7 +15,8 @@ same thing again later can succeed (a broker that is down) or not (a bad setting
     │   ├── EventLogUnavailableError broker/database unreachable (retryable)
     │   └── OffsetOutOfRangeError    asked for records the log no longer holds
     ├── LakeError
-    │   ├── CatalogError             catalog unreachable or misconfigured
+    │   ├── CatalogError             catalog misconfigured or credentials rejected
+    │   │   └── CatalogUnavailableError  catalog or object store unreachable (retryable)
     │   ├── CommitConflictError      concurrent commit; retry (retryable)
     │   └── RecordParseError         a log record cannot become a bronze row
     ├── QualityError
@@ -24,8 +25,10 @@ same thing again later can succeed (a broker that is down) or not (a bad setting
     │   ├── StepTimeoutError         a step exceeded its timeout (retryable)
     │   └── LockHeldError            another cycle holds the lock
     ├── AlertDeliveryError           a sink could not deliver (retryable)
-    └── QueryError
-        └── QueryRefusedError        a query outside the read-only sandbox
+    └── QueryError                   a query failed (syntax, unknown column …)
+        ├── QueryRefusedError        a query outside the read-only sandbox
+        ├── QueryTimeoutError        a query ran past the time limit and was stopped
+        └── QueryBusyError           too many queries running (retryable)
 """
 
 from __future__ import annotations
@@ -98,7 +101,13 @@ class LakeError(WikiStreamError):
 
 
 class CatalogError(LakeError):
-    """The Iceberg catalog is unreachable or misconfigured."""
+    """The Iceberg catalog or its warehouse is misconfigured or refused our credentials."""
+
+
+class CatalogUnavailableError(CatalogError):
+    """The catalog service or the object store cannot be reached right now."""
+
+    retryable = True
 
 
 class CommitConflictError(LakeError):
@@ -150,3 +159,13 @@ class QueryError(WikiStreamError):
 
 class QueryRefusedError(QueryError):
     """A query was refused by the read-only sandbox."""
+
+
+class QueryTimeoutError(QueryError):
+    """A query ran longer than the sandbox's time limit and was interrupted."""
+
+
+class QueryBusyError(QueryError):
+    """Too many queries are running at once; retry shortly."""
+
+    retryable = True

@@ -103,7 +103,11 @@ def test_run_in_subprocess_raises_with_the_childs_traceback() -> None:
 
 
 def test_run_command_measures_peak_rss_exit_code_and_output() -> None:
-    code = "b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('done')"
+    # the child lingers after allocating so the /proc poller sees its high-water mark
+    code = (
+        "import time; b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+        "time.sleep(0.5); print('done')"
+    )
     run = run_command([sys.executable, "-c", code])
     assert run.returncode == 0
     assert run.stdout.strip() == "done"

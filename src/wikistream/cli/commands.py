@@ -12,6 +12,8 @@ COMMAND_MODULES = (
     "wikistream.cli.generate_cmd",
     "wikistream.cli.log_cmd",
     "wikistream.cli.lake_cmd",
+    "wikistream.cli.catalog_cmd",
+    "wikistream.cli.rebuild_cmd",
     "wikistream.cli.run_cmd",
     "wikistream.cli.quality_cmd",
     "wikistream.cli.serve_cmd",

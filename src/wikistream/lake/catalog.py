@@ -1,8 +1,10 @@
 """Open the configured Iceberg catalog and make sure every WikiStream table exists.
 
 Default: a pyiceberg ``SqlCatalog`` on ``<data-dir>/catalog.db`` with the warehouse in
-``<data-dir>/warehouse``. Any other pyiceberg catalog (``type = "rest" | "glue" | "sql"`` …) is
-chosen by ``[lake] catalog`` properties alone, without code changes.
+``<data-dir>/warehouse``. Any other pyiceberg catalog (``type = "rest" | "glue" | "sql"`` …) on
+any warehouse (``file://``, ``s3://``) is chosen by ``[lake]`` settings alone, without code
+changes (see :mod:`wikistream.lake.catalog_config`). Failures come out as
+:class:`CatalogError` / :class:`CatalogUnavailableError` with every credential scrubbed.
 """
 
 from __future__ import annotations
@@ -18,41 +20,67 @@ from pyiceberg.exceptions import (
 )
 from pyiceberg.table import Table
 
-from wikistream.errors import CatalogError
+from wikistream.lake.catalog_config import (
+    CATALOG_FILE,
+    WAREHOUSE_DIR,
+    build_catalog_properties,
+    check_dependencies,
+    ensure_local_warehouse,
+)
+from wikistream.lake.catalog_errors import catalog_errors
+from wikistream.lake.redact import redact_secrets_in_logs, secret_values
 from wikistream.lake.schemas import ALL_TABLES, NAMESPACES, TABLE_PROPERTIES, TableDef
 
 if TYPE_CHECKING:
     from wikistream.settings import Settings
 
-CATALOG_FILE = "catalog.db"
-WAREHOUSE_DIR = "warehouse"
+__all__ = [
+    "CATALOG_FILE",
+    "WAREHOUSE_DIR",
+    "catalog_properties",
+    "ensure_lake",
+    "ensure_table",
+    "open_catalog",
+]
 
 
 def catalog_properties(settings: Settings) -> dict[str, str]:
-    """The pyiceberg properties of the configured catalog (defaults filled in)."""
-    props = dict(settings.lake.catalog)
-    if not props:
-        db = settings.path(CATALOG_FILE).resolve()
-        warehouse = settings.path(WAREHOUSE_DIR).resolve()
-        warehouse.mkdir(parents=True, exist_ok=True)
-        props = {"type": "sql", "uri": f"sqlite:///{db}", "warehouse": warehouse.as_uri()}
-    return props
+    """The pyiceberg properties of the configured catalog, credentials included.
+
+    Never print them as they are: pass them through :func:`wikistream.lake.redact.redact`.
+    """
+    return build_catalog_properties(settings.lake, settings.data_dir)
 
 
-def open_catalog(settings: Settings) -> Catalog:
-    """Load the catalog; raise :class:`CatalogError` with the reason when it cannot be reached."""
+def open_catalog(settings: Settings, *, probe: bool = True) -> Catalog:
+    """Load the configured catalog; with ``probe``, also list namespaces once.
+
+    The probe turns "the service answers but refuses our credentials" into an error here rather
+    than at the first write. Raises :class:`CatalogUnavailableError` (retryable) when the catalog
+    cannot be reached, :class:`CatalogError` for bad settings or rejected credentials, and
+    :class:`DependencyMissingError` when the catalog kind needs an extra that is not installed.
+    """
     props = catalog_properties(settings)
-    try:
-        return load_catalog(settings.lake.catalog_name, **props)
-    except Exception as exc:  # pyiceberg raises many unrelated types here
-        raise CatalogError(
-            f"cannot open Iceberg catalog {settings.lake.catalog_name!r} "
-            f"(type={props.get('type', '?')}): {exc}; check the [lake] catalog settings"
-        ) from exc
+    check_dependencies(props)
+    redact_secrets_in_logs(secret_values(props))
+    name = settings.lake.catalog_name
+    with catalog_errors("opening the Iceberg catalog", name, props):
+        ensure_local_warehouse(props)
+        catalog = load_catalog(name, **props)
+        if probe:
+            catalog.list_namespaces()
+    return catalog
 
 
 def ensure_table(catalog: Catalog, table: TableDef) -> Table:
     """Load ``table``, creating its namespace and the table itself on first use."""
+    with catalog_errors(
+        f"loading or creating table {table.identifier}", catalog.name, catalog.properties
+    ):
+        return _load_or_create(catalog, table)
+
+
+def _load_or_create(catalog: Catalog, table: TableDef) -> Table:
     try:
         return catalog.load_table(table.identifier)
     except NoSuchTableError:
@@ -72,7 +100,8 @@ def ensure_table(catalog: Catalog, table: TableDef) -> Table:
 
 def ensure_lake(catalog: Catalog) -> dict[str, Table]:
     """Create the namespaces ``bronze silver gold dq_audit`` and every table; return them."""
-    for namespace in NAMESPACES:
-        with contextlib.suppress(NamespaceAlreadyExistsError):
-            catalog.create_namespace(namespace)
+    with catalog_errors("creating the lake namespaces", catalog.name, catalog.properties):
+        for namespace in NAMESPACES:
+            with contextlib.suppress(NamespaceAlreadyExistsError):
+                catalog.create_namespace(namespace)
     return {table.identifier: ensure_table(catalog, table) for table in ALL_TABLES}

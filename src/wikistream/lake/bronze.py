@@ -1,0 +1,481 @@
+"""The bronze writer: event log → ``bronze.raw_events``, exactly once.
+
+Exactly-once rests on one rule: the log position that a batch reaches is stored in the bronze
+table's properties (``wikistream.log-position``) by the *same* Iceberg commit that adds the batch's
+rows. A crash before the commit loses nothing (the batch is read again); a crash after it
+duplicates nothing (the next run starts after the stored position). The consumer-group offset in
+the log (group ``wikistream-bronze``) is committed only afterwards and is informational (lag).
+
+Within the table ``event_id`` stays unique: a batch is deduplicated keeping the earliest log
+position, then checked against the ids already stored for the same UTC days (partition-pruned,
+``event_id`` column only; see :mod:`wikistream.lake.bronze_ids`).
+
+Records that cannot become rows go to the DLQ topic with a reason. The DLQ append carries a log
+checkpoint (``wikistream.bronze-dlq``) of the position it covers, so a batch read again after a
+crash does not dead-letter the same record twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.table import Table
+from pyiceberg.table.update import AssertRefSnapshotId
+
+from wikistream.clock import to_iso, utc_now
+from wikistream.errors import CommitConflictError, LakeError, OffsetOutOfRangeError
+from wikistream.eventlog.base import EventLog, LogRecord, lag
+from wikistream.ingest.envelope import dlq_record
+from wikistream.lake.bronze_ids import SeenEventIds
+from wikistream.lake.bronze_parse import BRONZE_ARROW_SCHEMA, Rejected, open_parser, parse_records
+from wikistream.lake.catalog import ensure_table
+from wikistream.lake.maintenance import MaintenanceReport, expire_snapshots
+from wikistream.lake.schemas import BRONZE
+from wikistream.lake.transaction import begin
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from wikistream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GROUP = "wikistream-bronze"
+POSITION_PROPERTY = "wikistream.log-position"
+LOG_PROPERTY = "wikistream.log-identity"
+IDENTITY_CHECKPOINT = "wikistream.log-identity"
+DLQ_CHECKPOINT = "wikistream.bronze-dlq"
+WRITER_PROPERTY = "wikistream.writer"  # snapshot summary: who made a snapshot
+WRITER_NAME = "bronze"
+KNOWN_WRITERS = frozenset({WRITER_NAME, "maintenance"})
+# Merging manifests on append keeps planning fast with thousands of small commits a day.
+WRITE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
+READ_CHUNK = 10_000
+POLL_S = 0.2
+COMMIT_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class BronzeStepResult:
+    """What one :meth:`BronzeWriter.step` or :meth:`BronzeWriter.drain` did."""
+
+    records_read: int = 0
+    rows_written: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    commits: int = 0
+    processing_ms: float = 0.0
+    lag: int = 0
+    position: Mapping[int, int] = field(default_factory=dict)
+
+    def plus(self, other: BronzeStepResult) -> BronzeStepResult:
+        """Add ``other`` (a later result) to this one."""
+        return BronzeStepResult(
+            records_read=self.records_read + other.records_read,
+            rows_written=self.rows_written + other.rows_written,
+            duplicates=self.duplicates + other.duplicates,
+            dead_lettered=self.dead_lettered + other.dead_lettered,
+            commits=self.commits + other.commits,
+            processing_ms=self.processing_ms + other.processing_ms,
+            lag=other.lag,
+            position=other.position,
+        )
+
+
+@dataclass
+class BronzeStats:
+    """Running totals for metrics (``rows_committed`` is the seed's BronzeRecordsProcessed)."""
+
+    records_read: int = 0
+    rows_committed: int = 0
+    duplicates_skipped: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    commit_conflicts: int = 0
+    last_commit_at: datetime | None = None
+    last_processing_ms: float | None = None
+    last_event_age_s: float | None = None
+    lag: int = 0
+
+
+@dataclass
+class _Buffer:
+    rows: list[pa.Table] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    records: int = 0
+    parse_s: float = 0.0
+    first_at: float | None = None
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.rejected.clear()
+        self.records = 0
+        self.parse_s = 0.0
+        self.first_at = None
+
+
+class BronzeWriter:
+    """Reads the raw topic after the position stored in bronze and commits batches exactly once."""
+
+    def __init__(
+        self, settings: Settings, event_log: EventLog, catalog: Catalog, *, rebind_log: bool = False
+    ) -> None:
+        self._catalog = catalog
+        self._log = event_log
+        self._topic = settings.log.raw_topic
+        self._dlq_topic = settings.log.dlq_topic
+        self._kafka = settings.log.backend == "kafka"
+        self._payload_limit = settings.ingest.dlq_payload_bytes
+        self._lake = settings.lake
+        self._commit_rows = settings.lake.commit_rows
+        self._interval_s = settings.lake.commit_interval_s
+        self._table = ensure_table(catalog, BRONZE)
+        self._con = open_parser()
+        self._seen = SeenEventIds()
+        self._buffer = _Buffer()
+        self.stats = BronzeStats()
+        self._identity = {
+            "backend": settings.log.backend,
+            "topic": self._topic,
+            "id": self._log_id(),
+        }
+        self._committed: dict[int, int] = {}
+        self._read_pos: dict[int, int] = {}
+        self._committed = self._load_position(rebind_log)
+        self._read_pos = dict(self._committed)
+        dlq = self._log.load_checkpoint(DLQ_CHECKPOINT) or {}
+        self._dlq_done = {int(p): int(o) for p, o in dict(dlq.get("position", {})).items()}
+
+    # -- position ----------------------------------------------------------------------------
+    @property
+    def table(self) -> Table:
+        """The bronze table as of the last commit this writer saw."""
+        return self._table
+
+    @property
+    def position(self) -> dict[int, int]:
+        """The committed log position (last offset per partition stored in bronze)."""
+        return dict(self._committed)
+
+    def _log_id(self) -> str:
+        body = self._log.load_checkpoint(IDENTITY_CHECKPOINT)
+        if body is None or not isinstance(body.get("id"), str):
+            body = {"id": uuid.uuid4().hex, "created_at": to_iso(utc_now())}
+            self._log.append({}, checkpoint=(IDENTITY_CHECKPOINT, body))
+        return str(body["id"])
+
+    def _load_position(self, rebind: bool) -> dict[int, int]:
+        props = self._table.properties
+        raw = props.get(POSITION_PROPERTY)
+        if raw is None:
+            return {}
+        stored_identity = json.loads(props.get(LOG_PROPERTY, "{}"))
+        if stored_identity == self._identity:
+            return {int(p): int(o) for p, o in json.loads(raw).items()}
+        if not rebind:
+            raise LakeError(
+                f"bronze.raw_events was filled from event log {stored_identity} but the "
+                f"configured log is {self._identity}; if this is intended (new log, restored "
+                "data dir), run `wikistream bronze --once --rebind-log` to read this log from "
+                "its oldest record (events already in bronze are skipped by event_id)"
+            )
+        log.warning("rebinding bronze from log %s to %s", stored_identity, self._identity)
+        self._commit(pa.Table.from_pylist([], BRONZE_ARROW_SCHEMA), {})
+        return {}
+
+    # -- reading -----------------------------------------------------------------------------
+    def _read_some(self) -> int:
+        """Read and parse up to one chunk after the read position; return records read."""
+        budget = max(1, min(READ_CHUNK, self._commit_rows - self._buffer.records))
+        try:
+            records = self._log.read(self._topic, after=self._read_pos, max_records=budget)
+        except OffsetOutOfRangeError as exc:
+            raise OffsetOutOfRangeError(
+                f"{exc}. For bronze: `wikistream bronze --once --rebind-log` resumes at the "
+                "oldest retained record; the removed records are lost"
+            ) from exc
+        if not records:
+            return 0
+        started = time.perf_counter()
+        parsed = parse_records(self._con, records, kafka=self._kafka)
+        self._buffer.parse_s += time.perf_counter() - started
+        self._buffer.rows.append(parsed.rows)
+        self._buffer.rejected.extend(parsed.rejected)
+        self._buffer.records += len(records)
+        if self._buffer.first_at is None:
+            self._buffer.first_at = time.monotonic()
+        _advance(self._read_pos, records)
+        return len(records)
+
+    def step(self, stop: threading.Event | None = None) -> BronzeStepResult:
+        """Read what is available and commit when a trigger fires; returns within ~T seconds.
+
+        Triggers: ``lake.commit_rows`` records buffered, or ``lake.commit_interval_s`` seconds
+        since the first buffered record. When ``stop`` is set, what is buffered is committed and
+        the step returns.
+        """
+        deadline = time.monotonic() + self._interval_s
+        while True:
+            got = self._read_some()
+            buf = self._buffer
+            if buf.records >= self._commit_rows:
+                break
+            if buf.first_at is not None and time.monotonic() - buf.first_at >= self._interval_s:
+                break
+            if stop is not None and stop.is_set():
+                break
+            if got == 0:
+                now = time.monotonic()
+                if buf.first_at is None and now >= deadline:
+                    break
+                until = buf.first_at + self._interval_s if buf.first_at is not None else deadline
+                wait = max(0.0, min(POLL_S, until - now))
+                if stop is not None:
+                    stop.wait(wait)
+                else:
+                    time.sleep(wait)
+        if self._buffer.records == 0:
+            return self._idle_result()
+        return self.flush()
+
+    def drain(self) -> BronzeStepResult:
+        """Process everything available now, committing every ``commit_rows``; used by --once."""
+        total = BronzeStepResult(position=self.position)
+        while True:
+            got = self._read_some()
+            if self._buffer.records >= self._commit_rows or (got == 0 and self._buffer.records):
+                total = total.plus(self.flush())
+            if got == 0:
+                break
+        if total.commits == 0:
+            return self._idle_result()
+        return total
+
+    def _idle_result(self) -> BronzeStepResult:
+        self.stats.lag = lag(self._log.head(self._topic), self._committed)
+        return BronzeStepResult(lag=self.stats.lag, position=self.position)
+
+    # -- committing --------------------------------------------------------------------------
+    def flush(self) -> BronzeStepResult:
+        """Commit the buffered batch (dedup, DLQ, one Iceberg transaction, then group offset)."""
+        buf = self._buffer
+        if buf.records == 0:
+            return self._idle_result()
+        started = time.perf_counter()
+        rows = pa.concat_tables(buf.rows) if buf.rows else BRONZE_ARROW_SCHEMA.empty_table()
+        oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
+        unique = _first_per_event_id(rows)
+        dead = self._dead_letter(buf.rejected)
+        target = dict(self._read_pos)
+        written = self._commit(unique, target)
+        if written is None:  # another writer moved the position; buffer discarded
+            return BronzeStepResult(lag=self.stats.lag, position=self.position)
+        committed_at = utc_now()
+        processing_ms = (buf.parse_s + time.perf_counter() - started) * 1000.0
+        try:
+            self._log.commit(GROUP, self._topic, target)
+        except Exception as exc:  # the table holds the truth; the group offset is for lag
+            log.warning("bronze: could not commit group offset %s: %s", target, exc)
+        result = BronzeStepResult(
+            records_read=buf.records,
+            rows_written=written,
+            duplicates=rows.num_rows - written,
+            dead_lettered=dead,
+            commits=1,
+            processing_ms=processing_ms,
+            lag=lag(self._log.head(self._topic), target),
+            position=target,
+        )
+        s = self.stats
+        s.records_read += buf.records
+        s.rows_committed += written
+        s.duplicates_skipped += result.duplicates
+        s.dead_lettered += dead
+        s.batches += 1
+        s.last_commit_at = committed_at
+        s.last_processing_ms = processing_ms
+        s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
+        s.lag = result.lag
+        buf.clear()
+        self._expire_if_needed()
+        return result
+
+    def _dead_letter(self, rejected: list[Rejected]) -> int:
+        """Append DLQ records not yet emitted, with the checkpoint that marks them emitted."""
+        fresh = [r for r in rejected if r.offset > self._dlq_done.get(r.partition, -1)]
+        if not fresh:
+            return 0
+        received = to_iso(utc_now())
+        records = [
+            dataclasses.replace(
+                dlq_record(
+                    raw_payload=r.value.decode("utf-8", "replace"),
+                    error_type=r.error_type,
+                    error=r.error,
+                    sse_id=r.sse_id,
+                    received_at=received,
+                    payload_limit=self._payload_limit,
+                    original_event=r.original_event,
+                    stage="bronze",
+                ),
+                key=f"{r.topic}/{r.partition}/{r.offset}".encode(),
+            )
+            for r in fresh
+        ]
+        done = {**self._dlq_done, **self._read_pos}
+        body = {"position": {str(p): o for p, o in done.items()}}
+        self._log.append({self._dlq_topic: records}, checkpoint=(DLQ_CHECKPOINT, body))
+        self._dlq_done = done
+        return len(records)
+
+    def _commit(self, rows: pa.Table, target: dict[int, int]) -> int | None:
+        """Insert the absent rows and store ``target`` in one Iceberg commit; retry conflicts.
+
+        Returns the rows written, or None when another writer advanced the stored position
+        (this writer then resumes from that position).
+        """
+        for attempt in range(COMMIT_ATTEMPTS):
+            fresh = self._seen.absent(self._table, rows)
+            try:
+                self._transact(fresh, target)
+            except CommitFailedException as exc:
+                self.stats.commit_conflicts += 1
+                log.info("bronze commit conflict (attempt %d): %s", attempt + 1, exc)
+                if not self._reload_after_conflict():
+                    return None
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                continue
+            self._seen.add(fresh)
+            self._committed = dict(target)
+            return int(fresh.num_rows)
+        raise CommitConflictError(
+            f"bronze commit failed {COMMIT_ATTEMPTS} times on concurrent commits to "
+            f"{BRONZE.identifier}; is another process writing it? Retry later"
+        )
+
+    def _transact(self, fresh: pa.Table, target: dict[int, int]) -> None:
+        table = self._table
+        current = table.current_snapshot()
+        position = json.dumps({str(p): o for p, o in sorted(target.items())})
+        props = {POSITION_PROPERTY: position, LOG_PROPERTY: json.dumps(self._identity)}
+        props.update({k: v for k, v in WRITE_PROPERTIES.items() if table.properties.get(k) != v})
+        with begin(table) as tx:
+            # Every commit asserts the snapshot it was planned on, also a position-only one.
+            snapshot_id = current.snapshot_id if current else None
+            assertion = AssertRefSnapshotId.model_validate(
+                {"ref": "main", "snapshot-id": snapshot_id}
+            )
+            tx._stage((), (assertion,))
+            tx.set_properties(props)
+            if fresh.num_rows:
+                stamped = fresh.set_column(
+                    fresh.schema.get_field_index("bronze_processed_at"),
+                    BRONZE_ARROW_SCHEMA.field("bronze_processed_at"),
+                    pa.array([utc_now()] * fresh.num_rows, pa.timestamp("us", tz="UTC")),
+                )
+                tx.append(
+                    stamped,
+                    snapshot_properties={WRITER_PROPERTY: WRITER_NAME, POSITION_PROPERTY: position},
+                )
+
+    def _reload_after_conflict(self) -> bool:
+        """Reload the table; False when another writer moved the position (buffer dropped)."""
+        return self._adopt(self._catalog.load_table(BRONZE.identifier))
+
+    def _expire_if_needed(self) -> None:
+        """Keep the snapshot count near ``snapshot_max_count``: commit cost grows with it."""
+        cfg = self._lake
+        if len(self._table.snapshots()) <= cfg.snapshot_max_count + max(
+            5, cfg.snapshot_max_count // 5
+        ):
+            return
+        report = MaintenanceReport(table=BRONZE.identifier)
+        known = {snap.snapshot_id for snap in self._table.snapshots()}
+        try:
+            table = expire_snapshots(
+                lambda: self._catalog.load_table(BRONZE.identifier),
+                max_age_h=cfg.snapshot_max_age_h,
+                min_keep=cfg.snapshot_min_keep,
+                max_count=cfg.snapshot_max_count,
+                now=utc_now(),
+                report=report,
+                table=self._table,
+                attempts=1,
+                data_files=False,  # reading every manifest each time would grow with the table
+            )
+        except CommitConflictError:
+            return  # next flush tries again
+        self._adopt(table, known)
+        log.debug("bronze: expired %d snapshots", report.snapshots_expired)
+
+    def _adopt(self, table: Table, known: set[int] | None = None) -> bool:
+        """Switch to a newer view of the table, checking what others committed meanwhile.
+
+        Clears the event-id cache when a snapshot was made by another writer; returns False (and
+        drops the buffer) when another writer moved the stored log position.
+        """
+        if known is None:
+            known = {s.snapshot_id for s in self._table.snapshots()}
+        self._table = table
+        foreign = [
+            s
+            for s in self._table.snapshots()
+            if s.snapshot_id not in known
+            and (s.summary is None or s.summary.get(WRITER_PROPERTY) not in KNOWN_WRITERS)
+        ]
+        if foreign:
+            log.warning("bronze: %d commits by another writer; reloading event ids", len(foreign))
+            self._seen.clear()
+        stored = self._table.properties.get(POSITION_PROPERTY)
+        stored_pos = {int(p): int(o) for p, o in json.loads(stored or "{}").items()}
+        if stored_pos != self._committed:
+            log.warning(
+                "bronze: another writer moved the position from %s to %s; resuming from there",
+                self._committed,
+                stored_pos,
+            )
+            self._seen.clear()
+            self._committed = stored_pos
+            self._read_pos = dict(stored_pos)
+            self._buffer.clear()
+            return False
+        return True
+
+    def close(self) -> None:
+        """Release the parser connection (the log and catalog belong to the caller)."""
+        self._con.close()
+
+
+def _advance(position: dict[int, int], records: list[LogRecord]) -> None:
+    for rec in records:
+        if rec.offset > position.get(rec.partition, -1):
+            position[rec.partition] = rec.offset
+
+
+def _first_per_event_id(rows: pa.Table) -> pa.Table:
+    """Drop repeated event ids in a batch, keeping the earliest log position; drop ``log_ts``."""
+    body = rows.drop_columns(["log_ts"])
+    if rows.num_rows == 0 or pc.count_distinct(rows.column("event_id")).as_py() == rows.num_rows:
+        return body
+    keys = rows.select(["event_id", "log_ts", "log_partition", "log_offset"]).append_column(
+        "i", pa.array(range(rows.num_rows), pa.int64())
+    )
+    ordered = keys.sort_by(
+        [("log_ts", "ascending"), ("log_partition", "ascending"), ("log_offset", "ascending")]
+    )
+    first = ordered.group_by("event_id", use_threads=False).aggregate([("i", "first")])
+    picks = pc.sort_indices(first.column("i_first"))
+    return body.take(pc.take(first.column("i_first"), picks))
