@@ -22,6 +22,14 @@ def test_epoch_keeps_fractional_seconds() -> None:
     assert sql.upper().count("AS DOUBLE") == 2
 
 
+def test_epoch_inside_a_percentile_keeps_fractional_seconds() -> None:
+    sql = to_spark_sql(
+        "SELECT PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY ABS(epoch(b) - epoch(a))) FROM slice"
+    )
+    assert "UNIX_TIMESTAMP" not in sql.upper()
+    assert "PERCENTILE(ABS(CAST(B AS DOUBLE) - CAST(A AS DOUBLE)), 0.95)" in sql.upper()
+
+
 def test_percentile_stays_exact() -> None:
     sql = to_spark_sql("SELECT PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY x) FROM slice")
     assert "APPROX" not in sql.upper()

@@ -63,7 +63,23 @@ def _dq(
     return out, EXIT_OK if result.passed else EXIT_GATE_FAILED
 
 
-JOBS: dict[str, Job] = {"dq": _dq}
+def _silver(
+    spark: SparkSession, settings: Settings, args: argparse.Namespace
+) -> tuple[dict[str, Any], int]:
+    from wikistream.spark.steps import build_silver
+
+    return build_silver(spark, settings, date_range(args)).as_dict(), EXIT_OK
+
+
+def _gold(
+    spark: SparkSession, settings: Settings, args: argparse.Namespace
+) -> tuple[dict[str, Any], int]:
+    from wikistream.spark.steps import build_gold
+
+    return build_gold(spark, settings, date_range(args)).as_dict(), EXIT_OK
+
+
+JOBS: dict[str, Job] = {"silver": _silver, "gold": _gold, "dq": _dq}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML settings file (default: as the CLI)")
     parser.add_argument("--data-dir", type=Path, help="data dir (local catalog and warehouse)")
     sub = parser.add_subparsers(dest="job", required=True)
-    for name, text in (("dq", "run a layer's declared DQ checks and record them in dq_audit"),):
+    for name, text in (
+        ("silver", "rebuild silver.cleaned_events from bronze for the date range"),
+        ("gold", "rebuild the three gold tables from silver for the date range"),
+        ("dq", "run a layer's declared DQ checks and record them in dq_audit"),
+    ):
         job = sub.add_parser(name, help=text, description=text)
         job.add_argument("--from", dest="date_from", help="first UTC date, YYYY-MM-DD")
         job.add_argument("--to", dest="date_to", help="last UTC date (included), YYYY-MM-DD")

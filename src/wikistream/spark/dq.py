@@ -40,10 +40,10 @@ def to_spark_sql(sql: str) -> str:
         if isinstance(node, exp.TimeToUnix):  # DuckDB epoch(): seconds with microseconds
             return exp.Cast(this=node.this, to=exp.DataType.build("DOUBLE"))
         if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
-            ordered = node.expression.expressions[0]
-            return exp.Anonymous(
-                this="PERCENTILE", expressions=[ordered.this, node.this.this]
-            )  # exact, linear interpolation: the same value as DuckDB's PERCENTILE_CONT
+            # exact, linear interpolation: the same value as DuckDB's PERCENTILE_CONT. A
+            # replaced node's children are not visited again: rewrite the argument here.
+            value = node.expression.expressions[0].this.transform(rewrite)
+            return exp.Anonymous(this="PERCENTILE", expressions=[value, node.this.this])
         return node
 
     try:

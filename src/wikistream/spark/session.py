@@ -14,13 +14,13 @@ The session time zone is pinned to UTC (JVM and SQL), unlike the seed (weakness 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from wikistream.errors import ConfigError, DependencyMissingError
 from wikistream.lake.catalog import catalog_properties, open_catalog
+from wikistream.lake.redact import redact
 from wikistream.spark.jars import ensure_iceberg_jars, sqlite_jdbc_jar
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 # pyiceberg-only properties that mean nothing (or something else) to the Java catalog
 PYICEBERG_ONLY = frozenset({"type", "uri", "py-io-impl", "downcast-ns-timestamp-to-us-on-write"})
 RENAMED = {"glue.region": "client.region"}  # pyiceberg name → Iceberg Java name
-SECRET_KEY = re.compile(r"password|secret|token|credential|session", re.IGNORECASE)
 
 
 def spark_catalog_properties(settings: Settings) -> dict[str, str]:
@@ -159,8 +158,8 @@ def _mentions_sqlite(jars: list[str]) -> bool:
 
 
 def redact_conf(conf: Mapping[str, str]) -> dict[str, str]:
-    """``conf`` with secret-looking values (passwords, tokens, credentials) masked, for logs."""
-    return {k: ("***" if SECRET_KEY.search(k) else v) for k, v in conf.items()}
+    """``conf`` with credentials (keys and URI passwords) masked, for logs and output."""
+    return redact(conf)
 
 
 def open_spark(settings: Settings) -> SparkSession:
