@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from wikistream.errors import ConfigError
 from wikistream.lake import gold as gold_step
 from wikistream.lake import silver as silver_step
 from wikistream.lake.changes import Cursor
@@ -166,3 +168,41 @@ def build_gold(spark: SparkSession, settings: Settings, dates: DateRange) -> Spa
         result.cursor_moved = True
     result.duration_s = time.monotonic() - started
     return result
+
+
+LAYERS = ("silver", "gold")
+
+
+def rebuild_on_spark(
+    settings: Settings,
+    layer: str,
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    spark: SparkSession | None = None,
+) -> SparkStepResult:
+    """``wikistream rebuild --engine spark``: rebuild ``layer`` for the dates on Spark.
+
+    Arguments are checked before a JVM starts. A session passed in is left running; one started
+    here is stopped at the end.
+    """
+    if layer not in LAYERS:
+        raise ConfigError(
+            f"unknown layer {layer!r}; choose one of: {', '.join(LAYERS)}", key="layer"
+        )
+    if first and last and first > last:
+        raise ConfigError(
+            f"--from {first} is after --to {last}; give an increasing date range", key="date_from"
+        )
+    dates = DateRange(first, last)
+    own = spark is None
+    if spark is None:
+        from wikistream.spark.session import open_spark
+
+        spark = open_spark(settings)
+    try:
+        build = build_silver if layer == "silver" else build_gold
+        return build(spark, settings, dates)
+    finally:
+        if own:
+            spark.stop()
