@@ -8,13 +8,18 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from tests.quality.rows import T0, bronze_row, table
+from wikistream.cli import rebuild_cmd
+from wikistream.cli.app import root
 from wikistream.lake.catalog import ensure_table, open_catalog
 from wikistream.lake.schemas import BRONZE, SILVER
-from wikistream.settings import Settings
+from wikistream.settings import load_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -46,20 +51,31 @@ def test_bad_layer_or_range_is_refused_before_spark_starts(tmp_path: Path) -> No
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_rebuild_one_day_of_silver_on_spark(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_rebuild_one_day_of_silver_on_spark(spark: Any, tmp_path: Path) -> None:
+    """In-process CLI on the test's Spark session (a lake of its own: catalog ``rebuild``)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "wikistream.toml").write_text('[lake]\ncatalog_name = "rebuild"\n')
+    settings = load_settings(overrides={"data_dir": data_dir})
     catalog = open_catalog(settings)
     yesterday = T0 - timedelta(days=1)
     rows = [bronze_row(i) for i in range(6)] + [bronze_row(9, event_id="ev-0")]  # a duplicate
     rows += [bronze_row(50 + i, event_timestamp=yesterday) for i in range(4)]
     ensure_table(catalog, BRONZE).append(table(BRONZE, rows))
+    app = typer.Typer()
+    app.callback()(root)
+    rebuild_cmd.register(app)
     day = T0.date().isoformat()
-    done = cli(
-        settings.data_dir, "rebuild", "--engine", "spark", "--layer", "silver",
-        "--from", day, "--to", day, "--output", "json",
+    done = CliRunner().invoke(
+        app,
+        [
+            "--data-dir", str(data_dir), "rebuild", "--engine", "spark", "--layer", "silver",
+            "--from", day, "--to", day, "--output", "json",
+        ],
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     assert (result["engine"], result["rows_in"], result["cursor_moved"]) == ("spark", 7, False)
     silver = catalog.load_table(SILVER.identifier).scan().to_arrow()
     assert sorted(silver["event_date"].to_pylist()) == [day] * 6  # only the range, deduplicated
+    assert spark.sparkContext._jsc is not None  # the shared session was left running

@@ -179,3 +179,12 @@ def open_spark(settings: Settings) -> SparkSession:
     session: SparkSession = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+def running_spark() -> SparkSession | None:
+    """The active Spark session of this process, if any (a notebook's, a test's)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()

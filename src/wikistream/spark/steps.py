@@ -183,8 +183,9 @@ def rebuild_on_spark(
 ) -> SparkStepResult:
     """``wikistream rebuild --engine spark``: rebuild ``layer`` for the dates on Spark.
 
-    Arguments are checked before a JVM starts. A session passed in is left running; one started
-    here is stopped at the end.
+    Arguments are checked before a JVM starts. A session passed in, or already running in this
+    process, is left running (it gets the lake's catalog registered); one started here is
+    stopped at the end.
     """
     if layer not in LAYERS:
         raise ConfigError(
@@ -195,10 +196,11 @@ def rebuild_on_spark(
             f"--from {first} is after --to {last}; give an increasing date range", key="date_from"
         )
     dates = DateRange(first, last)
-    own = spark is None
+    own = False
     if spark is None:
-        from wikistream.spark.session import open_spark
+        from wikistream.spark.session import open_spark, running_spark
 
+        own = running_spark() is None
         spark = open_spark(settings)
     try:
         build = build_silver if layer == "silver" else build_gold
