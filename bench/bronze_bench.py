@@ -77,8 +77,17 @@ except ImportError:  # standalone: minimal compatible stand-ins
 
 
 def _sample_path() -> Path:
-    env = os.environ.get("BRONZE_BENCH_SHARED_DATA") or os.environ.get("WIKISTREAM_SHARED_DATA")
-    return Path(env) / SAMPLE.name if env else SAMPLE
+    """The real 2026 sample: $SHARED_DATA_DIR, else ../shared/data beside the repo or worktree."""
+    candidates = [
+        os.environ.get("BRONZE_BENCH_SHARED_DATA", ""),
+        os.environ.get("SHARED_DATA_DIR", ""),
+        str(ROOT.parent / "shared" / "data"),
+        str(ROOT.parents[1] / "shared" / "data"),  # git worktrees under /work/wt/<name>
+    ]
+    for folder in candidates:
+        if folder and (Path(folder) / SAMPLE.name).is_file():
+            return Path(folder) / SAMPLE.name
+    return SAMPLE
 
 
 def _templates() -> list[str]:
@@ -96,11 +105,10 @@ def _templates() -> list[str]:
 def build_log(data_dir: str, n: int, seconds: float) -> None:
     """Append ``n`` generated-like envelopes, event times spread over ``seconds``."""
     from wikistream.eventlog.sqlite import SqliteEventLog
-    from wikistream.ingest.envelope import SourcePosition, raw_record
+    from wikistream.ingest.envelope import raw_record
 
     templates = _templates()
     log = SqliteEventLog(Path(data_dir) / "eventlog.db", retention_s=None, synchronous="NORMAL")
-    source = SourcePosition(None, None, None)
     batch = []
     for i in range(n):
         ts = DAY_START + int(i * seconds / n)
@@ -113,7 +121,16 @@ def build_log(data_dir: str, n: int, seconds: float) -> None:
             .replace("@@DT@@", dt)
         )
         batch.append(
-            raw_record(eid, line, ingested_at=dt, environment="bench", sse_id=None, source=source)
+            raw_record(
+                eid,
+                line,
+                ingested_at=dt,
+                environment="bench",
+                sse_id=None,
+                topic=None,
+                partition=None,
+                offset=None,
+            )
         )
         if len(batch) == 20_000:
             log.append({"raw-events": batch})
@@ -208,10 +225,9 @@ def child_latency(data_dir: str, rate: float, seconds: float) -> dict[str, float
 
     def feed() -> None:
         from wikistream.eventlog.registry import open_event_log as reopen
-        from wikistream.ingest.envelope import SourcePosition, raw_record
+        from wikistream.ingest.envelope import raw_record
 
         feeder = reopen(settings)
-        source = SourcePosition(None, None, None)
         i = 0
         while not stop.is_set():
             batch = []
@@ -220,8 +236,11 @@ def child_latency(data_dir: str, rate: float, seconds: float) -> dict[str, float
                 ts = int(time.time())
                 line = templates[i % len(templates)].replace("@@ID@@", eid)
                 line = line.replace("999999999", str(ts)).replace("@@DT@@", "x")
-                batch.append(raw_record(eid, line, ingested_at="x", environment="b",
-                                        sse_id=None, source=source))  # fmt: skip
+                record = raw_record(
+                    eid, line, ingested_at="x", environment="b", sse_id=None,
+                    topic=None, partition=None, offset=None,
+                )  # fmt: skip
+                batch.append(record)
                 i += 1
             feeder.append({"raw-events": batch})
             stop.wait(0.1)
@@ -279,7 +298,8 @@ def _fresh_lake(log_dir: Path, name: str) -> Path:
 
 
 def _cached_log(ctx: Any, n: int, seconds: float) -> Path:
-    path = Path(ctx.scratch(f"bronze-log-{n}-{int(seconds)}"))
+    # cache_dir, not scratch(): the harness empties a scratch path on every call
+    path = Path(ctx.cache_dir) / f"bronze-log-{n}-{int(seconds)}"
     if not (path / "complete").exists():
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)

@@ -248,6 +248,7 @@ class CommandRun:
     peak_rss_bytes: int
     stdout: str
     stderr: str
+    cpu_seconds: float = float("nan")
 
 
 def _tree_rss(pid: int, argv: list[str]) -> tuple[int, int]:
@@ -278,17 +279,21 @@ def run_command(
     cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
     timeout: float | None = None, poll_s: float = 0.05,
 ) -> CommandRun:  # fmt: skip
-    """Run ``cmd`` and return its exit code, wall seconds, peak RSS and output.
+    """Run ``cmd`` and return its exit code, wall and CPU seconds, peak RSS and output.
 
-    Peak RSS is the larger of the child's VmHWM (its own high-water mark, read while polling
-    every ``poll_s`` seconds, so only growth in the last interval can be missed) and the largest
-    RSS sum over its process tree seen while polling (catches grandchildren). ``wait4``'s max-RSS
-    is not used: on Linux it includes the parent image the child was forked from. On timeout the
+    CPU seconds are user + system time of the command and of the descendants it waited for
+    (``RUSAGE_CHILDREN`` before and after: run one command at a time per process).
+
+    Peak RSS is the larger of the child's VmHWM (its own high-water mark, read every 5 ms, so
+    only growth in its last milliseconds can be missed) and the largest RSS sum over its process
+    tree seen while polling every ``poll_s`` (catches grandchildren). ``wait4``'s max-RSS is not
+    used: on Linux it includes the parent image the child was forked from. On timeout the
     whole process group is killed and ``TimeoutError`` is raised.
     """
     out_path = CACHE_DIR / "scratch" / f"cmd-{os.getpid()}-{time.monotonic_ns()}"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         argv = [str(part) for part in cmd]
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err,
@@ -297,10 +302,21 @@ def run_command(
         stop = threading.Event()
 
         def poll() -> None:
+            # The tree scan costs milliseconds: every poll_s. The command's own VmHWM is one
+            # small read: every 5 ms once it runs argv, so a peak just before exit is seen.
             nonlocal polled
+            started = False
+            next_scan = 0.0
             while True:
-                polled = max(polled, *_tree_rss(proc.pid, argv))
-                if stop.wait(poll_s):
+                now = time.monotonic()
+                if now >= next_scan or not started:
+                    hwm, tree = _tree_rss(proc.pid, argv)
+                    started = started or hwm > 0
+                    polled = max(polled, hwm, tree)
+                    next_scan = now + poll_s
+                else:
+                    polled = max(polled, _vm_hwm(proc.pid))
+                if stop.wait(min(poll_s, 0.005)):
                     return
 
         watcher = threading.Thread(target=poll, daemon=True)
@@ -315,6 +331,7 @@ def run_command(
             if timer:
                 timer.cancel()
         seconds = time.perf_counter() - began
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         watcher.join()
         out.seek(0)
         err.seek(0)
@@ -329,6 +346,8 @@ def run_command(
         peak_rss_bytes=polled,
         stdout=stdout,
         stderr=stderr,
+        cpu_seconds=(children_after.ru_utime - children_before.ru_utime)
+        + (children_after.ru_stime - children_before.ru_stime),
     )
 
 

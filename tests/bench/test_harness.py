@@ -112,6 +112,9 @@ def test_run_command_measures_peak_rss_exit_code_and_output() -> None:
     assert run.returncode == 0
     assert run.stdout.strip() == "done"
     assert run.peak_rss_bytes > 150 * 2**20
+    busy = run_command([sys.executable, "-c", "import time\nt = time.process_time()\n"
+                        "while time.process_time() - t < 0.5: pass"])  # fmt: skip
+    assert 0.4 < busy.cpu_seconds < busy.seconds + 0.5
     failing = run_command([sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"])
     assert failing.returncode == 3
     # The parent (this test process) may be large; a small child must not inherit its size.

@@ -12,7 +12,7 @@ from typing import Any
 from wikistream.eventlog.registry import open_event_log
 from wikistream.settings import Settings
 
-from ..lake.conftest import envelope, event_line, raw_value
+from ..lake.envelopes import envelope, event_line, raw_value
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from wikistream.errors import EventLogUnavailableError, OffsetOutOfRangeError
 from wikistream.eventlog.base import NewRecord
-from wikistream.eventlog.sqlite import SqliteEventLog
+from wikistream.eventlog.sqlite import PAGE_SIZE, SqliteEventLog
 
 
 def test_retention_by_age_keeps_offsets_monotonic(tmp_path: Path) -> None:
@@ -56,3 +57,20 @@ def test_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(EventLogUnavailableError, match="cannot open the event log"):
         SqliteEventLog(blocker / "sub" / "l.db")
+
+
+def test_new_logs_use_16k_pages_and_old_4k_logs_still_open(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "new.db")
+    log.append({"raw-events": [NewRecord(b"a")]})
+    log.close()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as db:  # a log written before the page size was set
+        db.execute("PRAGMA page_size=4096")
+        db.execute("CREATE TABLE keep (x)")
+    log = SqliteEventLog(old)
+    log.append({"raw-events": [NewRecord(b"b")]})
+    assert [r.value for r in log.read("raw-events", {}, 10)] == [b"b"]
+    log.close()
+    for name, size in (("new.db", PAGE_SIZE), ("old.db", 4096)):
+        with sqlite3.connect(tmp_path / name) as db:
+            assert db.execute("PRAGMA page_size").fetchone()[0] == size

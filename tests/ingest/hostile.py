@@ -145,6 +145,16 @@ HOSTILE: list[Case] = [
         "dlq:invalid_utf8",
     ),
     (
+        "invalid UTF-8 in an unknown field (msgspec skips it undecoded)",
+        lambda f: dumps(f.make()).replace('"title":', '"x_unknown":"\udcff","title":', 1),
+        "dlq:invalid_utf8",
+    ),
+    (
+        "UTF-8-encoded surrogate in an unknown key",
+        lambda f: dumps(f.make()).replace('"title":', '"x\udced\udca0\udc80":1,"title":', 1),
+        "dlq:invalid_utf8",
+    ),
+    (
         "raw NUL byte",
         lambda f: dumps(f.make()).replace('"title":"', '"title":"\x00', 1),
         "dlq:invalid_json",

@@ -334,3 +334,69 @@ def test_oversize_event_at_the_default_limit_is_dead_lettered_with_a_safe_previe
     kept = body["raw_payload"].encode("utf-8")
     assert len(kept) <= settings.ingest.dlq_payload_bytes
     assert text.encode("utf-8").startswith(kept)  # cut at a character boundary
+
+
+def _stored(log: Any) -> dict[str, Any]:
+    """Everything ingest wrote, minus the wall-clock times."""
+    clock = {"ingested_at", "received_at", "timestamp", "updated_at", "last_received_at"}
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: "<time>" if k in clock else scrub(v) for k, v in value.items()}
+        return value
+
+    return {
+        topic: [(r.key, scrub(json.loads(r.value))) for r in log.read(topic, {}, 100_000)]
+        for topic in ("raw-events", "dlq-events")
+    } | {"checkpoint": scrub(log.load_checkpoint("ingest"))}
+
+
+def test_block_path_decides_exactly_like_the_event_path(tmp_path: Path, shared_data: Path) -> None:
+    """A replay file through ReplaySource.blocks == the same events one SseEvent at a time."""
+    from tests.ingest.hostile import HOSTILE, MAX_EVENT_BYTES
+
+    factory = EventFactory(base_event(shared_data))
+    lines = [build(factory) for _, build, _ in HOSTILE]
+    lines += (shared_data / SAMPLE_2026).read_text("utf-8").splitlines()
+    lines += [lines[-1], "", "  ", lines[-5]]  # redeliveries and blank lines
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\r\n".join(x.encode("utf-8", "surrogateescape") for x in lines))
+    results = []
+    for name, use_blocks in (("blocks", True), ("events", False)):
+        settings = load_settings(
+            overrides={
+                "data_dir": tmp_path / name,
+                "ingest": {"max_event_bytes": MAX_EVENT_BYTES, "flush_events": 7},
+            }
+        )
+        log = open_event_log(settings)
+        replay = ReplaySource(path)
+        source: Any = replay if use_blocks else ListSource(replay.events(None, threading.Event()))
+        summary = Ingestor(settings, log, resume_key=replay.resume_key).run(
+            source, threading.Event()
+        )
+        assert summary.total.balanced()
+        assert summary.total.dead_lettered > 40
+        assert summary.total.appended > 25
+        results.append((summary.total, summary.resume_id, summary.appends, _stored(log)))
+        log.close()
+    assert results[0] == results[1]
+
+
+def test_ingested_at_has_the_shape_of_to_iso_and_follows_the_clock() -> None:
+    from wikistream.clock import parse_iso_utc, to_iso, utc_now
+    from wikistream.ingest.ingestor import _IsoClock
+
+    clock = _IsoClock()
+    before = utc_now()
+    stamps = []
+    for _ in range(5):
+        stamps.append(clock.now())
+        time.sleep(0.0015)
+    after = utc_now()
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == 5
+    for stamp in stamps:
+        moment = parse_iso_utc(stamp)
+        assert to_iso(moment) == stamp
+        assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= moment <= after

@@ -151,3 +151,56 @@ def test_follow_picks_up_appended_lines(tmp_path: Path) -> None:
             seen.append(event.data)
     thread.join()
     assert seen == ['{"n":1}', '{"n":2}', '{"n":3}']
+
+
+def test_blocks_hold_every_line_and_events_skip_the_blank_ones(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b'{"a":1}\r\n\n \t\n\x0b\n{"a":\xff}\n{"a":3}')  # no newline at the end
+    source = ReplaySource(path)
+    blocks = [b for b in source.blocks(None, threading.Event()) if b is not None]
+    assert [(line, b.first_number + i) for b in blocks for i, line in enumerate(b.lines)] == [
+        (b'{"a":1}', 1),
+        (b"", 2),
+        (b" \t", 3),
+        (b"\x0b", 4),
+        (b'{"a":\xff}', 5),
+        (b'{"a":3}', 6),
+    ]
+    events = _events(source)
+    assert [e.data for e in events] == ['{"a":1}', '{"a":\udcff}', '{"a":3}']
+    assert [e.id for e in events] == [source.event_id(n) for n in (1, 5, 6)]
+
+
+def test_blocks_resume_inside_a_block(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(f'{{"n":{n}}}\n' for n in range(1, 5001)).encode()))
+    source = ReplaySource(path)
+    blocks = [b for b in source.blocks(source.event_id(4321), threading.Event()) if b]
+    assert blocks[0].first_number == 4322
+    assert next(line for b in blocks for line in b.lines) == b'{"n":4322}'
+    assert sum(len(b.lines) for b in blocks) == 5000 - 4321
+
+
+def test_a_corrupt_gzip_file_is_a_replay_error(tmp_path: Path, shared_data: Path) -> None:
+    packed = bytearray(gzip.compress((shared_data / SAMPLE_2023).read_bytes()))
+    packed[len(packed) // 2 : len(packed) // 2 + 64] = bytes(64)  # damage mid-stream
+    path = tmp_path / "bad.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(ReplayFileError, match="corrupt or truncated"):
+        _events(ReplaySource(path))
+
+
+def test_lines_cut_by_block_boundaries_are_joined(tmp_path: Path) -> None:
+    lines = [f'{{"n":{n},"pad":"{"x" * (n % 5000)}"}}' for n in range(1, 1200)]
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())  # ~3 MiB: several 1 MiB reads
+    source = ReplaySource(path)
+    assert [e.data for e in _events(source)] == lines
+
+
+def test_a_crlf_split_by_a_block_boundary_loses_its_cr(tmp_path: Path) -> None:
+    first = '{"pad":"' + "x" * ((1 << 20) - 1 - 10) + '"}'  # its \r ends the first 1 MiB read
+    assert len(first) == (1 << 20) - 1
+    path = tmp_path / "edge.jsonl"
+    path.write_bytes(f'{first}\r\n{{"n":2}}\r\n'.encode())
+    assert [e.data for e in _events(ReplaySource(path))] == [first, '{"n":2}']

@@ -78,9 +78,9 @@ class Lake:
 def make_lake(data_dir: Path) -> Lake:
     """A fresh lake under ``data_dir``."""
     settings = Settings(data_dir=data_dir)  # defaults only: no environment, no config file
-    catalog = open_catalog(settings)
-    ensure_lake(catalog)
-    return Lake(settings, catalog)
+    lake_catalog = open_catalog(settings)
+    ensure_lake(lake_catalog)
+    return Lake(settings, lake_catalog)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pyiceberg.catalog import Catalog
 
 from wikistream.eventlog.base import EventLog, NewRecord
 from wikistream.eventlog.registry import open_event_log
-from wikistream.ingest.envelope import SourcePosition, raw_record
+from wikistream.ingest.envelope import raw_record
 from wikistream.lake.catalog import open_catalog
 from wikistream.settings import Settings
 
@@ -37,7 +37,9 @@ def envelope(
         ingested_at=ingested_at or "2026-02-26T15:49:37.123456Z",
         environment="test",
         sse_id=None,
-        source=SourcePosition(None, None, None),
+        topic=None,
+        partition=None,
+        offset=None,
     )
 
 

@@ -20,7 +20,7 @@ from wikistream.lake.catalog import ensure_table, open_catalog
 from wikistream.lake.schemas import BRONZE
 from wikistream.settings import Settings
 
-from .conftest import envelope, event_line, raw_value, real_lines
+from .envelopes import envelope, event_line, raw_value, real_lines
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 KILLS = 22

@@ -13,7 +13,7 @@ from wikistream.eventlog.base import LogRecord, NewRecord
 from wikistream.lake.bronze_parse import open_parser, parse_records
 from wikistream.lake.schemas import BRONZE
 
-from .conftest import envelope, event_line, raw_value, real_lines
+from .envelopes import envelope, event_line, raw_value, real_lines
 
 APPENDED = datetime(2026, 2, 26, 15, 49, 40, 123000, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from wikistream.lake.bronze_parse import BRONZE_ARROW_SCHEMA, open_parser, parse
 from wikistream.lake.schemas import BRONZE
 from wikistream.settings import Settings
 
-from .conftest import envelope, event_line, raw_value, real_lines
+from .envelopes import envelope, event_line, raw_value, real_lines
 
 
 def bronze_rows(catalog: Catalog) -> pa.Table:

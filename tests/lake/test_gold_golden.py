@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.lake.bronze_rows import event
-from tests.lake.envelopes import Lake
+from tests.lake.conftest import Lake
 from wikistream.lake.schemas import DAILY_SUMMARY, HOURLY_STATS, RISK_SCORES
 
 DAY = "2026-02-26"
@@ -71,7 +71,7 @@ WORKED = [
 
 @pytest.fixture(scope="module")
 def worked_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    from tests.lake.envelopes import make_lake
+    from tests.lake.conftest import make_lake
 
     lake = make_lake(tmp_path_factory.mktemp("worked") / "data")
     offsets = Offsets()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.lake.bronze_rows import event, repeat, shifted
-from tests.lake.envelopes import SORT_KEYS, Lake, make_lake
+from tests.lake.conftest import SORT_KEYS, Lake, make_lake
 from wikistream.errors import CommitConflictError
 from wikistream.lake import gold as gold_module
 from wikistream.lake import steps

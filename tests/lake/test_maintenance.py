@@ -26,7 +26,7 @@ from wikistream.lake.maintenance import (
 from wikistream.lake.schemas import BRONZE, DAILY_SUMMARY, SILVER
 from wikistream.settings import Settings
 
-from .conftest import envelope, event_line
+from .envelopes import envelope, event_line
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DAY1 = 1772064000  # 2026-02-26T00:00:00Z

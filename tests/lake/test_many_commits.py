@@ -14,7 +14,7 @@ from wikistream.lake.maintenance import maintain_table
 from wikistream.lake.schemas import BRONZE
 from wikistream.settings import Settings
 
-from .conftest import envelope, event_line
+from .envelopes import envelope, event_line
 
 COMMITS = 2000
 DAY1 = 1772064000  # 2026-02-26T00:00:00Z

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.lake.bronze_rows import bronze_table, event, shifted
-from tests.lake.envelopes import Lake, make_lake
+from tests.lake.conftest import Lake, make_lake
 from wikistream.lake import transform
 from wikistream.lake.gold import compute_gold
 from wikistream.lake.refresh import rebuild

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.lake.bronze_rows import event, repeat
-from tests.lake.envelopes import Lake, make_lake
+from tests.lake.conftest import Lake, make_lake
 from wikistream.errors import ConfigError
 from wikistream.lake.changes import Cursor
 from wikistream.lake.gold import GOLD_TABLES

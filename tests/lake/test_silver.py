@@ -6,7 +6,7 @@ import pytest
 
 from tests.lake import compaction
 from tests.lake.bronze_rows import event, repeat, shifted
-from tests.lake.envelopes import Lake
+from tests.lake.conftest import Lake
 from wikistream.errors import LakeError
 from wikistream.lake import silver as silver_module
 from wikistream.lake import transform

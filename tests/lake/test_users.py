@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.lake.bronze_rows import bronze_table, event, recentchange_row
-from tests.lake.envelopes import Lake
+from tests.lake.conftest import Lake
 from wikistream.lake import transform
 from wikistream.lake.schemas import SILVER
 from wikistream.lake.silver import clean_batch

@@ -50,3 +50,10 @@ def forever(ctx: StageContext) -> None:
     (ctx.settings.data_dir / f"forever.{os.getpid()}.pid").write_text(str(os.getpid()))
     while not ctx.wait(0.1):
         ctx.report(progressed=True)
+
+
+def long_step(ctx: StageContext) -> None:
+    """One step much longer than the stall timeout, without reporting (busy, not hung)."""
+    ctx.report(progressed=True, pending=False, force=True)
+    time.sleep(float(ctx.options.get("seconds", 3.0)))
+    ctx.report(progressed=True, force=True)

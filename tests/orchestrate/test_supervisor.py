@@ -59,7 +59,7 @@ def test_crashed_stage_is_restarted(settings: Settings) -> None:
     finally:
         sup.stop()
     kinds = [e.kind for e in events]
-    assert kinds == ["started", "exited", "done"]
+    assert kinds == ["started", "exited", "restarted", "done"]
     assert events[1].restarts == 1
 
 
@@ -85,6 +85,23 @@ def test_hung_stage_is_restarted_within_stall_timeout(settings: Settings) -> Non
     hung_pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(hung_pid, 0)
+
+
+def test_long_step_is_busy_not_stalled(settings: Settings) -> None:
+    """Workers beat from a thread: a step longer than the stall timeout is not a hang."""
+    events: list[SupervisorEvent] = []
+    sup = Supervisor(
+        settings,
+        [WorkerSpec(f"{STAGES}:long_step", {"seconds": 4.0})],
+        stall_timeout_s=1.0,
+        on_event=events.append,
+    )
+    sup.start()
+    try:
+        _run_until(sup, sup.all_done, 60)
+    finally:
+        sup.stop()
+    assert [e.kind for e in events] == ["started", "done"]
 
 
 def test_sigkill_of_supervisor_takes_workers_down(settings: Settings, tmp_path: Path) -> None:

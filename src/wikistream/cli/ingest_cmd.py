@@ -117,7 +117,8 @@ def render_summary(summary: IngestSummary, output: OutputFormat) -> None:
     if output is OutputFormat.table:
         typer.echo(
             f"ingest {summary.reason} after {summary.duration_s:.1f} s "
-            f"({summary.events_per_s:,.0f} events/s, {summary.appends} appends); "
+            f"({summary.events_per_s:,.0f} events/s, {summary.events_per_cpu_s:,.0f} per CPU "
+            f"second, {summary.appends} appends); "
             f"resume id [{summary.resume_key}]: {summary.resume_id}"
         )
     render_rows(rows, output, title="ingest counters")

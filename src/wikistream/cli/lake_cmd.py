@@ -38,6 +38,7 @@ def bronze(
 
     settings = state(ctx).settings()
     event_log = open_event_log(settings)
+    writer: BronzeWriter | None = None
     try:
         writer = BronzeWriter(settings, event_log, open_catalog(settings), rebind_log=rebind_log)
         if once:
@@ -65,6 +66,8 @@ def bronze(
                 )
         log.info("bronze writer stopped at position %s", writer.position)
     finally:
+        if writer is not None:
+            writer.close()
         event_log.close()
 
 
@@ -90,6 +93,17 @@ def maintain(
     compact: Annotated[bool, typer.Option(help="Compact closed partitions.")] = True,
     expire: Annotated[bool, typer.Option(help="Expire old snapshots.")] = True,
     orphans: Annotated[bool, typer.Option(help="Delete old unreferenced files.")] = True,
+    dedup_bronze: Annotated[
+        bool,
+        typer.Option(
+            "--dedup-bronze",
+            help="Instead: remove duplicate event_id rows from bronze, keeping the earliest log "
+            "position of each (only the affected day partitions are rewritten).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --dedup-bronze: only count duplicates.")
+    ] = False,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Compact small files, expire snapshots, remove orphan files; prints what it did."""
@@ -97,6 +111,14 @@ def maintain(
     from wikistream.lake.maintenance import maintain_lake
 
     settings = state(ctx).settings()
+    if dedup_bronze:
+        from wikistream.lake.dedup import deduplicate_bronze
+
+        report = deduplicate_bronze(open_catalog(settings), dry_run=dry_run)
+        render_mapping(report.as_dict(), output, title="bronze deduplication")
+        return
+    if dry_run:
+        raise typer.BadParameter("--dry-run applies to --dedup-bronze only", param_hint="--dry-run")
     reports = maintain_lake(
         open_catalog(settings),
         settings.lake,

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
-from wikistream.lake.catalog import ensure_lake, open_catalog
 
 dq_app = typer.Typer(
     name="dq",
@@ -70,6 +69,7 @@ def run_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Run the gate over the layer's data (or --date slices); exit 1 when it fails."""
+    from wikistream.lake.catalog import ensure_lake, open_catalog  # pyiceberg: slow to import
     from wikistream.quality.gate import run_gate
     from wikistream.quality.slices import SliceSpec
 
@@ -120,6 +120,7 @@ def results_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Show the checks of a run (default: the latest run of each layer)."""
+    from wikistream.lake.catalog import open_catalog  # pyiceberg: slow to import
     from wikistream.quality.audit import read_results
 
     catalog = open_catalog(state(ctx).settings())
@@ -142,6 +143,7 @@ def runs_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List gate runs, newest first (ordered by run_timestamp)."""
+    from wikistream.lake.catalog import open_catalog  # pyiceberg: slow to import
     from wikistream.quality.audit import list_runs
 
     catalog = open_catalog(state(ctx).settings())
@@ -175,6 +177,7 @@ def override_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Accept a failed slice explicitly; recorded as an OVERRIDDEN row of that run."""
+    from wikistream.lake.catalog import open_catalog  # pyiceberg: slow to import
     from wikistream.quality.audit import record_override
 
     catalog = open_catalog(state(ctx).settings())

@@ -1,16 +1,173 @@
-"""`wikistream run`, `wikistream status` and the internal `wikistream worker`."""
+"""`wikistream run` (the main job), `wikistream status`, and the internal `wikistream worker`."""
 
 from __future__ import annotations
 
 import json
 import threading
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from wikistream.cli.common import state
+from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
+from wikistream.errors import ConfigError
+from wikistream.orchestrate.pipeline import DEFAULT_STAGES, RunOptions
 from wikistream.orchestrate.stages import resolve_stage, stage_label
 from wikistream.orchestrate.worker import die_with_parent, install_stop_signals, run_stage
+
+
+def run(
+    ctx: typer.Context,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay", help="Read events from this JSONL(.gz) file, not the live stream."
+        ),
+    ] = None,
+    speed: Annotated[
+        str, typer.Option("--speed", help="Replay pace: 1 (original), 10 (10x faster) or max.")
+    ] = "1",
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Live: start this far back (2h, 3d or ISO time; ≤ 7 days)."),
+    ] = None,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Process all available input through every stage, then exit 0 (with --replay: "
+            "the whole file).",
+        ),
+    ] = False,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="continuous (default) or cycle (the seed's batch sequence)."),
+    ] = None,
+    interval: Annotated[
+        str | None,
+        typer.Option("--interval", help="Cycle mode: wait between cycles, e.g. 10m, 600s."),
+    ] = None,
+    stages: Annotated[
+        str,
+        typer.Option(
+            "--stages", help="Comma-separated subset of ingest,bronze,silver,gold,dq,maintain."
+        ),
+    ] = ",".join(DEFAULT_STAGES),
+    log_backend: Annotated[
+        str | None, typer.Option("--log", help="Event log backend: sqlite (default) or kafka.")
+    ] = None,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Run the pipeline: ingest → event log → bronze → gates → silver → gold, with status.
+
+    Continuous mode runs every stage in its own process, restarts stalled or crashed stages,
+    serves /metrics and the dashboard, and stops cleanly on Ctrl-C. `make run` runs this on the
+    live Wikipedia stream.
+    """
+    cli = state(ctx)
+    overrides: dict[str, Any] = {}
+    if log_backend is not None:
+        overrides["log"] = {"backend": log_backend}
+    if mode is not None or interval is not None:
+        overrides["orchestrate"] = {}
+        if mode is not None:
+            overrides["orchestrate"]["mode"] = mode
+        if interval is not None:
+            overrides["orchestrate"]["cycle_interval_s"] = _seconds(interval)
+    settings = cli.settings(**overrides)
+    options = RunOptions(
+        replay=replay,
+        speed=speed,
+        since=since,
+        once=once,
+        stages=tuple(s.strip() for s in stages.split(",") if s.strip()),
+    )
+    if once:
+        from wikistream.orchestrate.pipeline import run_once
+        from wikistream.orchestrate.worker import install_stop_signals as stop_signals
+
+        stop = threading.Event()
+        stop_signals(stop)
+        summary = run_once(settings, options, stop=stop)
+        if output is OutputFormat.json:
+            typer.echo(to_json(summary.to_dict()))
+        else:
+            _print_once(summary)
+        return
+    if settings.orchestrate.mode == "cycle":
+        from wikistream.orchestrate.cycle import run_cycles
+
+        run_cycles(settings, options)
+        return
+    from wikistream.orchestrate.continuous import ContinuousRun
+
+    runner = ContinuousRun(settings, options, config_file=cli.config_file)
+    runner.install_signals()
+    raise typer.Exit(runner.run())
+
+
+def _seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    try:
+        if value and value[-1] in units:
+            return float(value[:-1]) * units[value[-1]]
+        return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"invalid --interval {text!r}: use seconds or 30s, 10m, 1h", key="interval"
+        ) from None
+
+
+def _print_once(summary: Any) -> None:
+    ingest = summary.ingest
+    if ingest:
+        run = ingest.get("run", {})
+        typer.echo(
+            f"ingest: received {run.get('received', 0):,}, appended {run.get('appended', 0):,}, "
+            f"DLQ {run.get('dead_lettered', 0):,}, filtered {run.get('filtered', 0):,}"
+        )
+    bronze = summary.bronze
+    if bronze:
+        typer.echo(
+            f"bronze: {bronze.get('rows_written', 0):,} rows in {bronze.get('commits', 0)} commits"
+            f" (DLQ {bronze.get('dead_lettered', 0):,})"
+        )
+    silver_rows = sum(s.get("rows_out", 0) for s in summary.silver)
+    gold_dates = sorted({d for g in summary.gold for d in g.get("dates", [])})
+    typer.echo(f"silver: {silver_rows:,} rows; gold: {len(gold_dates)} date(s) refreshed")
+    for gate in summary.gates:
+        typer.echo(f"gate: {gate['summary']}")
+    for alert in summary.alerts:
+        where = ", ".join(alert["delivered"]) or "nowhere"
+        failed = "; ".join(f"{k}: {v}" for k, v in alert["failed"].items())
+        typer.echo(
+            f"ALERT {alert['title']} sent to {where}" + (f" (FAILED: {failed})" if failed else ""),
+            err=True,
+        )
+    for layer, run_id in summary.blocked.items():
+        typer.echo(
+            f"BLOCKED: {layer} waits on failed gate {run_id}; see `wikistream dq results "
+            f"--run-id {run_id} --failed`",
+            err=True,
+        )
+
+
+def status(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
+    """One screen: each stage's state, lag, freshness, last gate results and active alarms."""
+    from wikistream.orchestrate.report import pipeline_status
+
+    body = pipeline_status(state(ctx).settings())
+    if output is OutputFormat.json:
+        typer.echo(to_json(body))
+        return
+    render_rows(body["stages"], output, title="stages")
+    render_rows(body["tables"], output, title="tables")
+    render_rows(body["gates"], output, title="latest data-quality gates")
+    if body["alarms"]:
+        render_rows(body["alarms"], output, title="ACTIVE ALARMS")
+    else:
+        typer.echo("no active alarms")
 
 
 def worker(
@@ -30,6 +187,28 @@ def worker(
     run_stage(settings, stage_label(stage), function, options=json.loads(options), stop=stop)
 
 
+def step(
+    ctx: typer.Context,
+    spec: Annotated[str, typer.Argument(help="module:function of the step.")],
+    input_json: Annotated[
+        str, typer.Option("--input", help="JSON from the previous steps.")
+    ] = "{}",
+) -> None:
+    """Run one cycle step in this process and print its JSON result (used by cycle mode)."""
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"unknown cycle step {spec!r}: {exc}", key="step") from exc
+    result = function(state(ctx).settings(), json.loads(input_json))
+    typer.echo(json.dumps(result, default=str))
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module."""
+    app.command("run")(run)
+    app.command("status")(status)
     app.command("worker", hidden=True)(worker)
+    app.command("step", hidden=True)(step)

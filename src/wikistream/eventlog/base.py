@@ -13,12 +13,34 @@ partition missing from a position means "from the oldest record still retained".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 Position = Mapping[int, int]
+
+
+class _NoHeaders(Mapping[str, str]):
+    """The empty, immutable (so shareable) default of :attr:`NewRecord.headers`."""
+
+    def __getitem__(self, name: str) -> str:
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+NO_HEADERS: Mapping[str, str] = _NoHeaders()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +49,8 @@ class NewRecord:
 
     value: bytes
     key: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    # A shared immutable default: a dict per record would cost ingest ~1 µs per event.
+    headers: Mapping[str, str] = NO_HEADERS
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,6 @@ writer cannot turn into a row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -36,15 +35,6 @@ from wikistream.eventlog.base import NewRecord
 PRODUCER_VERSION = __version__
 
 _encoder = msgspec.json.Encoder()
-
-
-@dataclass(frozen=True, slots=True)
-class SourcePosition:
-    """Where an event sat upstream: ``meta.topic/partition/offset`` (any may be unknown)."""
-
-    topic: str | None
-    partition: int | None
-    offset: int | None
 
 
 class _Processing(msgspec.Struct, gc=False):
@@ -66,28 +56,26 @@ class _Envelope(msgspec.Struct, gc=False):
 
 def raw_record(
     event_id: str,
-    data: str,
+    data: str | bytes,
     *,
     ingested_at: str,
     environment: str,
     sse_id: str | None,
-    source: SourcePosition,
+    topic: str | None,
+    partition: int | None,
+    offset: int | None,
 ) -> NewRecord:
-    """Build the envelope record for one accepted event (``data`` is kept byte-for-byte)."""
+    """Build the envelope record for one accepted event (``data`` is kept byte-for-byte).
+
+    ``topic``/``partition``/``offset`` are the event's upstream position (None: unknown);
+    ``data`` given as bytes must be UTF-8 (the checker has made sure).
+    """
     envelope = _Envelope(
         event_id,
-        data,
-        _Processing(
-            ingested_at,
-            PRODUCER_VERSION,
-            environment,
-            sse_id,
-            source.topic,
-            source.partition,
-            source.offset,
-        ),
+        data if isinstance(data, str) else data.decode("utf-8"),
+        _Processing(ingested_at, PRODUCER_VERSION, environment, sse_id, topic, partition, offset),
     )
-    return NewRecord(value=_encoder.encode(envelope), key=event_id.encode("utf-8"))
+    return NewRecord(_encoder.encode(envelope), event_id.encode("utf-8"))
 
 
 def truncate_utf8(text: str, limit: int) -> tuple[str, bool]:

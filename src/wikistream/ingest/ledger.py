@@ -62,17 +62,24 @@ class SourceCoverage:
             str(hour): {str(k): [int(x) for x in v] for k, v in parts.items()}
             for hour, parts in dict(state.get("hours", {})).items()
         }
+        # (hour, topic, partition) -> (its counts in _hours, its offsets key): one dict look-up
+        # per event instead of formatting the key and two nested look-ups.
+        self._slots: dict[tuple[str, str, int], tuple[list[int], str]] = {}
 
     def observe(self, topic: str, partition: int, offset: int, hour: str) -> bool:
         """Count one delivered event; return True when it is a duplicate (drop it)."""
-        key = f"{topic}|{partition}"
-        counts = self._counts(hour, key)
+        slot = self._slots.get((hour, topic, partition))
+        if slot is None:
+            key = f"{topic}|{partition}"
+            slot = self._slots[(hour, topic, partition)] = (self._counts(hour, key), key)
+        counts, key = slot
         last = self.last_offsets.get(key)
-        if last is not None and offset <= last:
-            counts[_DUPLICATES] += 1
-            return True
-        if last is not None and offset > last + 1:
-            counts[_SKIPPED] += offset - last - 1
+        if last is not None:
+            if offset <= last:
+                counts[_DUPLICATES] += 1
+                return True
+            if offset > last + 1:
+                counts[_SKIPPED] += offset - last - 1
         counts[_RECEIVED] += 1
         self.last_offsets[key] = offset
         return False
@@ -102,6 +109,7 @@ class SourceCoverage:
         cutoff = (anchor - timedelta(hours=self.retention_hours)).strftime("%Y-%m-%dT%H")
         for hour in [h for h in self._hours if h <= cutoff]:
             del self._hours[hour]
+        self._slots.clear()
 
     def rows(self) -> list[CoverageRow]:
         """Ledger lines, newest hour first."""

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +49,42 @@ class EventSource(Protocol):
         a finite source (a replay file) is exhausted. Reconnects internally; each reconnect
         resumes after the last event *yielded*, so within one process nothing is skipped.
         """
+        ...
+
+
+BLANK = b" \t\n\r\x0b\x0c"
+"""ASCII whitespace: a file line of nothing else is no event (skipped, not counted)."""
+
+
+def is_blank(line: bytes) -> bool:
+    """True for a file line of ASCII whitespace only (or nothing)."""
+    return not line.strip(BLANK)
+
+
+class EventBlock(NamedTuple):
+    """Consecutive lines of a file source, read in one go (the fast path).
+
+    ``lines[i]`` is the raw UTF-8 data (no line end) of line ``first_number + i``. Blank lines
+    are included (they keep the numbering) and are not events. Bytes, not text: the checker
+    validates UTF-8 itself, and most events never need to be decoded to ``str``.
+    """
+
+    lines: list[bytes]
+    first_number: int
+
+
+@runtime_checkable
+class BlockSource(EventSource, Protocol):
+    """An :class:`EventSource` that can also hand over its events in blocks (file replays).
+
+    :meth:`blocks` follows the rules of :meth:`EventSource.events` (order, resume, ``None``
+    ticks, stop); the ingestor uses it to skip one ``SseEvent`` per line.
+    """
+
+    def blocks(self, resume_id: str | None, stop: threading.Event) -> Iterator[EventBlock | None]:
+        """Yield the events after ``resume_id`` as blocks of lines (``None``: an idle tick)."""
+        ...
+
+    def event_id(self, number: int) -> str:
+        """The SSE id of the event on line ``number`` of a block."""
         ...

@@ -109,12 +109,15 @@ class BronzeStats:
     last_processing_ms: float | None = None
     last_event_age_s: float | None = None
     lag: int = 0
+    # up to 100 event times (epoch s) of the last committed batch, for latency histograms
+    last_event_times: list[float] = field(default_factory=list)
 
 
 @dataclass
 class _Buffer:
     rows: list[pa.Table] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    unparsed: list[LogRecord] = field(default_factory=list)
     records: int = 0
     parse_s: float = 0.0
     first_at: float | None = None
@@ -122,6 +125,7 @@ class _Buffer:
     def clear(self) -> None:
         self.rows.clear()
         self.rejected.clear()
+        self.unparsed.clear()
         self.records = 0
         self.parse_s = 0.0
         self.first_at = None
@@ -209,16 +213,27 @@ class BronzeWriter:
             ) from exc
         if not records:
             return 0
-        started = time.perf_counter()
-        parsed = parse_records(self._con, records, kafka=self._kafka)
-        self._buffer.parse_s += time.perf_counter() - started
-        self._buffer.rows.append(parsed.rows)
-        self._buffer.rejected.extend(parsed.rejected)
-        self._buffer.records += len(records)
-        if self._buffer.first_at is None:
-            self._buffer.first_at = time.monotonic()
+        buf = self._buffer
+        buf.unparsed.extend(records)
+        buf.records += len(records)
+        if buf.first_at is None:
+            buf.first_at = time.monotonic()
         _advance(self._read_pos, records)
+        if len(buf.unparsed) >= READ_CHUNK:
+            self._parse_buffered()
         return len(records)
+
+    def _parse_buffered(self) -> None:
+        """Parse what was read since the last parse (one DuckDB query per chunk, not per poll)."""
+        buf = self._buffer
+        if not buf.unparsed:
+            return
+        started = time.perf_counter()
+        parsed = parse_records(self._con, buf.unparsed, kafka=self._kafka)
+        buf.parse_s += time.perf_counter() - started
+        buf.rows.append(parsed.rows)
+        buf.rejected.extend(parsed.rejected)
+        buf.unparsed = []
 
     def step(self, stop: threading.Event | None = None) -> BronzeStepResult:
         """Read what is available and commit when a trigger fires; returns within ~T seconds.
@@ -274,6 +289,7 @@ class BronzeWriter:
         buf = self._buffer
         if buf.records == 0:
             return self._idle_result()
+        self._parse_buffered()
         started = time.perf_counter()
         rows = pa.concat_tables(buf.rows) if buf.rows else BRONZE_ARROW_SCHEMA.empty_table()
         oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
@@ -308,6 +324,7 @@ class BronzeWriter:
         s.last_commit_at = committed_at
         s.last_processing_ms = processing_ms
         s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
+        s.last_event_times = _sample_times(unique.column("event_timestamp"))
         s.lag = result.lag
         buf.clear()
         self._expire_if_needed()
@@ -457,6 +474,13 @@ class BronzeWriter:
     def close(self) -> None:
         """Release the parser connection (the log and catalog belong to the caller)."""
         self._con.close()
+
+
+def _sample_times(column: pa.ChunkedArray, limit: int = 100) -> list[float]:
+    """Up to ``limit`` evenly spaced non-null values of a timestamp column, as epoch seconds."""
+    values = [v for v in column.drop_null().cast(pa.int64()).to_pylist() if v is not None]
+    step = max(1, len(values) // limit)
+    return [v / 1_000_000 for v in values[::step][:limit]]
 
 
 def _advance(position: dict[int, int], records: list[LogRecord]) -> None:

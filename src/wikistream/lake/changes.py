@@ -9,7 +9,8 @@ each newer snapshot's own manifests, the data files it ADDED and DELETED:
   not change table data, so their rewritten files hold rows already seen;
 * ``overwrite``/``delete`` snapshots (copy-on-write deletes, dedup maintenance) contribute both the
   rewritten files (re-read; processing is idempotent) and the removed files (so gold can recompute
-  the groups of removed rows);
+  the groups of removed rows); a file both added and removed after the cursor cancels out (its
+  rows are not in the table at the target snapshot);
 * if the cursor snapshot is no longer in the lineage (expired by maintenance, table rolled back),
   every live file whose data sequence number is above the cursor's counts as added and the change
   set is flagged ``lineage_lost`` so callers can widen what they recompute;
@@ -31,6 +32,8 @@ from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.manifest import DataFile, ManifestContent, ManifestEntryStatus
 from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.snapshots import Operation, Snapshot
+
+from wikistream.errors import LakeError
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +94,21 @@ def current_cursor(table: Table) -> Cursor:
     return Cursor(snapshot.snapshot_id, snapshot.sequence_number or 0)
 
 
-def plan_changes(table: Table, since: Cursor) -> ChangeSet:
-    """List the data files added/removed in ``table`` after ``since`` (see module docstring)."""
-    target = current_cursor(table)
+def plan_changes(table: Table, since: Cursor, until: Cursor | None = None) -> ChangeSet:
+    """List the data files added/removed in ``table`` after ``since`` (see module docstring).
+
+    ``until`` stops at that snapshot instead of the current one (a data-quality gate checked
+    exactly that slice); it must be ``since`` or a later snapshot of the same lineage.
+    """
+    target = current_cursor(table) if until is None else until
     if target.snapshot_id is None or target.snapshot_id == since.snapshot_id:
         return ChangeSet(target)
-    current = table.current_snapshot()
-    assert current is not None
+    current = table.metadata.snapshot_by_id(target.snapshot_id)
+    if current is None:
+        raise LakeError(
+            f"{table.name()}: snapshot {target.snapshot_id} is no longer in the table history; "
+            "re-run the step without a fixed end point"
+        )
     if since.snapshot_id is None:
         return ChangeSet(target, added=list(_live_files(table, current)), full=True)
     chain = _lineage_until(table, current, since.snapshot_id)
@@ -149,7 +160,22 @@ def _collect_snapshot_changes(table: Table, snapshot: Snapshot, changes: ChangeS
             elif entry.status == ManifestEntryStatus.ADDED:
                 changes.added.append(entry.data_file)
             elif entry.status == ManifestEntryStatus.DELETED:
-                changes.removed.append(entry.data_file)
+                _remove(changes, entry.data_file)
+
+
+def _remove(changes: ChangeSet, data_file: DataFile) -> None:
+    """Record a removed file; one added earlier in the same change set simply cancels out.
+
+    Its rows never reached the downstream layer, and they are not in the table at the target
+    snapshot either (a dedup or delete rewrote or dropped them), so reading them would check and
+    process rows that no longer exist.
+    """
+    path = data_file.file_path
+    for index, added in enumerate(changes.added):
+        if added.file_path == path:
+            del changes.added[index]
+            return
+    changes.removed.append(data_file)
 
 
 def _live_files(table: Table, snapshot: Snapshot) -> Iterator[DataFile]:

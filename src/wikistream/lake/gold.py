@@ -117,12 +117,15 @@ class GoldStep:
         self.settings = settings
         self.catalog = catalog if catalog is not None else open_catalog(settings)
 
-    def run(self) -> StepResult:
-        """Recompute the groups touched since each table's cursor; a cheap no-op when none."""
+    def run(self, until: Cursor | None = None) -> StepResult:
+        """Recompute the groups touched since each table's cursor; a cheap no-op when none.
+
+        ``until`` stops at that silver snapshot (the slice a silver gate passed).
+        """
         started = time.monotonic()
         silver = ensure_table(self.catalog, SILVER)
         tables = {d.identifier: ensure_table(self.catalog, d) for d in GOLD_TABLES}
-        target = current_cursor(silver)
+        target = current_cursor(silver) if until is None else until
         cursors = {name: Cursor.load(t.properties, CURSOR_PREFIX) for name, t in tables.items()}
         pending = [d for d in GOLD_TABLES if cursors[d.identifier] != target]
         result = StepResult("gold", cursor_before=min(cursors.values(), key=_order), cursor=target)
@@ -132,7 +135,7 @@ class GoldStep:
         else:
             touched = Touched()
             for since in {cursors[d.identifier] for d in pending}:
-                touched.update(find_touched(silver, plan_changes(silver, since)))
+                touched.update(find_touched(silver, plan_changes(silver, since, target)))
             recompute(self.settings, self.catalog, pending, touched, target, result)
         result.snapshots_after = {
             d.identifier: snapshot_id(self.catalog.load_table(d.identifier)) for d in GOLD_TABLES

@@ -85,18 +85,22 @@ class SilverStep:
         self.settings = settings
         self.catalog = catalog if catalog is not None else open_catalog(settings)
 
-    def run(self) -> StepResult:
-        """Process every bronze file added since the cursor; a cheap no-op when none was."""
+    def run(self, until: Cursor | None = None) -> StepResult:
+        """Process every bronze file added since the cursor; a cheap no-op when none was.
+
+        ``until`` stops at that bronze snapshot (the slice a bronze gate passed) instead of the
+        current one.
+        """
         started = time.monotonic()
         bronze = ensure_table(self.catalog, BRONZE)
         silver = ensure_table(self.catalog, SILVER)
         since = Cursor.load(silver.properties, CURSOR_PREFIX)
         result = StepResult("silver", cursor_before=since, cursor=since)
         result.snapshots_before[SILVER.identifier] = snapshot_id(silver)
-        if current_cursor(bronze) == since:
+        if (until or current_cursor(bronze)) == since:
             result.noop = True
         else:
-            changes = plan_changes(bronze, since)
+            changes = plan_changes(bronze, since, until)
             batches = list(batch_files(changes.added, self.settings.lake.transform_batch_rows))
             with transform.connect(self.settings) as con:
                 for number, files in enumerate(batches, start=1):

@@ -165,6 +165,10 @@ class PipelineMetrics:
         if delta["batches"] or delta["written"]:
             self._observe_commit("bronze", delta["written"], (), committed_at)
 
+    def observe_bronze_batch_time(self, seconds: float) -> None:
+        """Record the wall time of one bronze batch known only from another process's report."""
+        self.series.bronze_batch_seconds.observe(max(0.0, seconds))
+
     def _mark_source(self, event_at: datetime | None, canary_at: datetime | None) -> None:
         if event_at is not None and (self._last_event_at is None or event_at > self._last_event_at):
             self._last_event_at = event_at

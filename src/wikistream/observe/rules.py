@@ -247,7 +247,7 @@ class PipelineFailureRule:
         cycle = state.last_cycle
         if cycle is None or cycle.ok:
             return []
-        if cycle.failed_step == "gate" and any(
+        if (cycle.failed_step or "").endswith("gate") and any(
             not g.passed and g.layer == cycle.failed_layer for g in state.gates.values()
         ):
             return []  # the gate alert carries the detail; the seed sent both

@@ -12,7 +12,12 @@ import importlib
 from wikistream.errors import ConfigError
 from wikistream.orchestrate.worker import StageFunction
 
-BUILTIN_STAGES: dict[str, str] = {}
+BUILTIN_STAGES: dict[str, str] = {
+    "ingest": "wikistream.orchestrate.builtin:ingest_stage",
+    "bronze": "wikistream.orchestrate.builtin:bronze_stage",
+    "refine": "wikistream.orchestrate.builtin:refine_stage",
+    "maintain": "wikistream.orchestrate.builtin:maintain_stage",
+}
 
 
 def resolve_stage(name: str) -> StageFunction:
@@ -32,4 +37,6 @@ def resolve_stage(name: str) -> StageFunction:
 
 def stage_label(name: str) -> str:
     """Status/lock name of a stage (the function name for ``module:function`` specs)."""
+    if name in BUILTIN_STAGES:
+        return name
     return name.rpartition(":")[2] if ":" in name else name

@@ -4,8 +4,9 @@ Watchdog rules (checked every tick):
 - a worker that exited non-zero (or was killed) is restarted after an exponential backoff
   (1 s doubling to 60 s, reset after it ran healthily for a minute);
 - a worker that exited 0 with state ``done`` (a finished replay) is left alone;
-- a worker whose heartbeat is older than the stall timeout, or that has pending input but has not
-  progressed for the stall timeout, is stopped (SIGTERM, then SIGKILL) and restarted.
+- a worker whose heartbeat is older than the stall timeout (its process is frozen: workers beat
+  from a thread, so a long step is not a stall), or that has pending input but has not progressed
+  for the stall timeout, is stopped (SIGTERM, then SIGKILL) and restarted.
 Each restart is reported through ``on_event`` (restart count, reason) for metrics and alerts.
 """
 
@@ -74,6 +75,7 @@ class WorkerState:
     done: bool = False
     status: StageStatus | None = None
     last_exit: int | None = None
+    kill_at: float | None = None  # SIGTERM sent: SIGKILL if still alive at this monotonic time
 
 
 class Supervisor:
@@ -123,15 +125,28 @@ class Supervisor:
             self.on_event(SupervisorEvent("started", worker.spec.label, "start", 0))
 
     def _terminate(self, worker: WorkerState) -> None:
+        """Ask a stalled worker to stop (SIGTERM); :meth:`_reaped` kills it after the grace.
+
+        Never waits here: one hung worker must not delay watching the others.
+        """
         process = worker.process
         if process is None or process.poll() is not None:
             return
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=_TERM_GRACE_S)
-        except subprocess.TimeoutExpired:
+        worker.kill_at = time.monotonic() + _TERM_GRACE_S
+
+    def _reaped(self, worker: WorkerState) -> bool:
+        """True once the worker's old process is gone (SIGKILL after the SIGTERM grace)."""
+        process = worker.process
+        if process is None or process.poll() is not None:
+            worker.kill_at = None
+            return True
+        if worker.kill_at is not None and time.monotonic() >= worker.kill_at:
             process.kill()
             process.wait(timeout=_TERM_GRACE_S)
+            worker.kill_at = None
+            return True
+        return False
 
     def _schedule_restart(self, worker: WorkerState, kind: str, reason: str) -> None:
         if time.monotonic() - worker.started_mono > _HEALTHY_RESET_S:
@@ -173,8 +188,14 @@ class Supervisor:
                 continue
             process = worker.process
             if worker.restart_at is not None:
-                if time.monotonic() >= worker.restart_at:
+                if self._reaped(worker) and time.monotonic() >= worker.restart_at:
                     self._spawn(worker)
+                    pid = worker.process.pid if worker.process else 0
+                    self.on_event(
+                        SupervisorEvent(
+                            "restarted", worker.spec.label, f"pid {pid}", worker.restarts
+                        )
+                    )
                 continue
             if process is None:
                 continue

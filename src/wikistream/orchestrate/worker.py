@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class StageContext:
     status: StageStatus
     options: dict[str, Any] = field(default_factory=dict)
     _last_write: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def report(
         self,
@@ -50,23 +51,36 @@ class StageContext:
         state: str | None = None,
         message: str | None = None,
         force: bool = False,
-        **counters: float,
+        counters: Mapping[str, float] | None = None,
+        **more: float,
     ) -> None:
         """Update the status (progress, pending input, counters) and write it at most 2×/s."""
         status = self.status
-        if progressed:
-            status.progress_at = utc_now()
-        if pending is not None:
-            status.pending = pending
-        if state is not None:
-            status.state = state
-        if message is not None:
-            status.message = message
-        status.counters.update(counters)
-        now = time.monotonic()
-        if force or now - self._last_write >= _STATUS_EVERY_S:
-            self._last_write = now
-            write_status(self.settings.data_dir, status)
+        with self._lock:
+            if progressed:
+                status.progress_at = utc_now()
+            if pending is not None:
+                status.pending = pending
+            if state is not None:
+                status.state = state
+            if message is not None:
+                status.message = message
+            if counters:
+                status.counters.update(counters)
+            status.counters.update(more)
+            now = time.monotonic()
+            if force or now - self._last_write >= _STATUS_EVERY_S:
+                self._last_write = now
+                write_status(self.settings.data_dir, status)
+
+    def beat(self) -> None:
+        """Rewrite the status with a fresh ``heartbeat_at`` (from the heartbeat thread)."""
+        with self._lock:
+            try:
+                write_status(self.settings.data_dir, self.status)
+            except RuntimeError:  # the stage mutated its details mid-write: next beat
+                return
+            self._last_write = time.monotonic()
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds`` (waking on stop); return True when asked to stop."""
@@ -140,17 +154,41 @@ def run_stage(
     ctx = StageContext(settings=settings, stop=stop, status=status, options=dict(options or {}))
     with stage_lock(settings.data_dir, stage):
         ctx.report(state="running", force=True)
-        try:
-            function(ctx)
-        except WikiStreamError as exc:
-            status.last_error = f"{type(exc).__name__}: {exc}"
-            ctx.report(state="failed", force=True)
-            raise
-        except Exception as exc:
-            status.last_error = f"{type(exc).__name__}: {exc}"
-            log.exception("stage %s crashed", stage)
-            ctx.report(state="failed", force=True)
-            raise
+        with _heartbeat(ctx):
+            try:
+                function(ctx)
+            except WikiStreamError as exc:
+                status.last_error = f"{type(exc).__name__}: {exc}"
+                ctx.report(state="failed", force=True)
+                raise
+            except Exception as exc:
+                status.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("stage %s crashed", stage)
+                ctx.report(state="failed", force=True)
+                raise
         final = "stopped" if stop.is_set() else "done"
         ctx.report(state=final, pending=False, force=True)
     return status
+
+
+@contextlib.contextmanager
+def _heartbeat(ctx: StageContext) -> Iterator[None]:
+    """Beat from a thread while the stage runs: a long step is busy, not dead.
+
+    The watchdog then restarts a stage for "no heartbeat" only when the whole process is frozen
+    (stopped, deadlocked holding the GIL); a stage stuck while it has input waiting is caught by
+    the "pending but no progress" rule instead, which a long step that reports progress avoids.
+    """
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.wait(_STATUS_EVERY_S):
+            ctx.beat()
+
+    thread = threading.Thread(target=loop, name=f"heartbeat-{ctx.status.stage}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)

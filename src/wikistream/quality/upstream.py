@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -69,12 +69,29 @@ def upstream_results(
         runs = list_runs(catalog, layer, since_date=since)  # oldest first, by run_timestamp
         if batch_id is not None:
             runs = [r for r in runs if r.batch_id == batch_id]
+        runs = _share_overrides(runs)
         by_date: dict[str, RunSummary | None] = {}
         for day in sorted(set(dates)):
             covering = [r for r in runs if day in r.data_dates]
             by_date[day] = covering[-1] if covering else None
         coverage[layer] = UpstreamCoverage(layer, by_date)
     return coverage
+
+
+def _share_overrides(runs: list[RunSummary]) -> list[RunSummary]:
+    """Give a failed run the override of another run of the same orchestrator batch.
+
+    A batch id names fixed snapshots, so every run with it checked the same rows: when the chain
+    re-checks a blocked slice (after a restart, or on each `run --once`) and the operator accepts
+    one of those runs, the slice is accepted, whichever of its runs is the latest.
+    """
+    overrides = {r.batch_id: r.override for r in runs if r.batch_id and r.override is not None}
+    return [
+        replace(r, override=overrides[r.batch_id])
+        if r.override is None and not r.passed and r.batch_id in overrides
+        else r
+        for r in runs
+    ]
 
 
 def upstream_check(
