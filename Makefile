@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench clean-venv
+.PHONY: run test lint typecheck unit bench spark-jars clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ unit: $(VENV)/.installed-dev
 ## bench: benchmarks; prints a table, writes bench/results/*.json
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(ARGS)
+
+## spark-jars: build the Iceberg runtime jars for Spark (cached in ~/.cache/wikistream/jars)
+spark-jars: $(VENV)/.installed-dev
+	$(BIN)/python -m wikistream.spark.jars
 
 clean-venv:
 	rm -rf $(VENV)

@@ -24,6 +24,7 @@ from wikistream.observe.config import ObserveSettings
 from wikistream.orchestrate.config import OrchestrateSettings
 from wikistream.quality.config import QualitySettings
 from wikistream.serve.config import ServeSettings
+from wikistream.spark.config import SparkSettings
 
 ENV_PREFIX = "WIKISTREAM_"
 DEFAULT_DATA_DIR = Path("wikistream-data")
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     orchestrate: OrchestrateSettings = Field(default_factory=OrchestrateSettings)
     observe: ObserveSettings = Field(default_factory=ObserveSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @classmethod
     def settings_customise_sources(

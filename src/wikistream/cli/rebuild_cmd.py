@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_mapping, state
 from wikistream.errors import ConfigError
+
+
+class Engine(StrEnum):
+    """Where a rebuild runs."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -39,11 +47,25 @@ def register(app: typer.Typer) -> None:
         date_to: Annotated[
             str | None, typer.Option("--to", help="Last UTC date (included), YYYY-MM-DD.")
         ] = None,
+        engine: Annotated[
+            Engine,
+            typer.Option(
+                "--engine",
+                help="duckdb (this process) or spark (backfills at scale; see the spark settings).",
+            ),
+        ] = Engine.DUCKDB,
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
         """Recompute a layer from the layer below it; without dates, every date."""
+        first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
+        settings = state(ctx).settings()
+        if engine is Engine.SPARK:
+            from wikistream.spark.steps import rebuild_on_spark
+
+            on_spark = rebuild_on_spark(settings, layer, first, last)
+            render_mapping(on_spark.as_dict(), output, title=f"rebuild {layer} (spark)")
+            return
         from wikistream.lake.refresh import rebuild
 
-        first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
-        result = rebuild(state(ctx).settings(), layer, first, last)
+        result = rebuild(settings, layer, first, last)
         render_mapping(result.as_dict(), output, title=f"rebuild {layer}")

@@ -4,6 +4,10 @@ Every constraint contributes aggregates to a single ``SELECT … FROM slice``; a
 full pass of their own (``COUNT(DISTINCT …)``, percentiles) go into a second query so the first
 stays a cheap streaming aggregation. A query that fails is re-run check by check, so one broken
 check becomes one ``ERROR`` row instead of hiding all the others.
+
+Queries are DuckDB SQL over a relation named ``slice``; an :class:`AggregateRunner` runs them.
+:func:`evaluate` uses DuckDB over an Arrow table; :func:`evaluate_with` takes any runner (the
+Spark engine transpiles the same queries to Spark SQL, :mod:`wikistream.spark.dq`).
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
+from wikistream.errors import QueryError
 from wikistream.quality.checks import (
     BLOCKING_STATUSES,
     Check,
@@ -113,6 +118,33 @@ def compile_checks(
     return queries
 
 
+class AggregateRunner(Protocol):
+    """Runs one compiled aggregate query over the relation named ``slice``."""
+
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """Return the single result row of ``sql`` (DuckDB dialect, ``FROM slice``).
+
+        Raise :class:`~wikistream.errors.QueryError` when the query cannot run (unknown column,
+        bad function …); the message's first line goes into the check's ``ERROR`` row.
+        """
+        ...
+
+
+class DuckDBAggregateRunner:
+    """An :class:`AggregateRunner` on a DuckDB connection with ``slice`` registered."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def fetch_row(self, sql: str) -> tuple[Any, ...]:
+        """Run ``sql``; DuckDB errors become :class:`QueryError`."""
+        try:
+            row = self.con.execute(sql).fetchone()
+        except duckdb.Error as exc:
+            raise QueryError(f"{type(exc).__name__}: {exc}") from exc
+        return row or ()
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection that computes dates and hours in UTC."""
     con = duckdb.connect()
@@ -121,41 +153,50 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def evaluate(checks: Sequence[Check], relation: pa.Table, *, table_name: str) -> list[CheckResult]:
-    """Run ``checks`` over ``relation`` and judge each one; never raises for a broken check."""
+    """Run ``checks`` over ``relation`` with DuckDB and judge each one; never raises for a check."""
     if not checks:
         return []
     con = connect()
     try:
         con.register(RELATION, relation)
-        values: list[dict[str, Any]] = [{} for _ in checks]
-        durations = [0] * len(checks)
-        errors: dict[int, str] = {}
-        for query in compile_checks(checks):
-            _execute(con, checks, query, values, durations, errors)
-        results = [
-            _judge(check, table_name, values[i], durations[i], errors.get(i))
-            for i, check in enumerate(checks)
-        ]
-        failing = [
-            i
-            for i, r in enumerate(results)
-            if r.status in (Status.FAILED, Status.WARNING) and checks[i].constraint.extras
-        ]
-        if failing:  # evidence (e.g. an example failing value) only where it is needed
-            subset = [checks[i] for i in failing]
-            sub_values: list[dict[str, Any]] = [{} for _ in subset]
-            for query in compile_checks(subset, fields=_extras):
-                _execute(con, subset, query, sub_values, [0] * len(subset), {})
-            for i, extra in zip(failing, sub_values, strict=True):
-                values[i].update(extra)
-                results[i] = _judge(checks[i], table_name, values[i], durations[i], None)
+        return evaluate_with(checks, DuckDBAggregateRunner(con), table_name=table_name)
     finally:
         con.close()
+
+
+def evaluate_with(
+    checks: Sequence[Check], runner: AggregateRunner, *, table_name: str
+) -> list[CheckResult]:
+    """Run ``checks`` through ``runner`` (``slice`` already bound) and judge each one."""
+    if not checks:
+        return []
+    values: list[dict[str, Any]] = [{} for _ in checks]
+    durations = [0] * len(checks)
+    errors: dict[int, str] = {}
+    for query in compile_checks(checks):
+        _execute(runner, checks, query, values, durations, errors)
+    results = [
+        _judge(check, table_name, values[i], durations[i], errors.get(i))
+        for i, check in enumerate(checks)
+    ]
+    failing = [
+        i
+        for i, r in enumerate(results)
+        if r.status in (Status.FAILED, Status.WARNING) and checks[i].constraint.extras
+    ]
+    if failing:  # evidence (e.g. an example failing value) only where it is needed
+        subset = [checks[i] for i in failing]
+        sub_values: list[dict[str, Any]] = [{} for _ in subset]
+        for query in compile_checks(subset, fields=_extras):
+            _execute(runner, subset, query, sub_values, [0] * len(subset), {})
+        for i, extra in zip(failing, sub_values, strict=True):
+            values[i].update(extra)
+            results[i] = _judge(checks[i], table_name, values[i], durations[i], None)
     return results
 
 
 def _execute(
-    con: duckdb.DuckDBPyConnection,
+    runner: AggregateRunner,
     checks: Sequence[Check],
     query: CompiledQuery,
     values: list[dict[str, Any]],
@@ -164,9 +205,9 @@ def _execute(
 ) -> None:
     """Run one compiled query and store each output under its checks; isolate failures."""
     try:
-        row, elapsed_ms = _run(con, query.sql)
-    except duckdb.Error:
-        _run_one_by_one(con, checks, query, values, durations, errors)
+        row, elapsed_ms = _run(runner, query.sql)
+    except QueryError:
+        _run_one_by_one(runner, checks, query, values, durations, errors)
         return
     for users, value in zip(query.outputs, row, strict=True):
         for index, name in users:
@@ -175,15 +216,15 @@ def _execute(
         durations[index] += elapsed_ms
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[tuple[Any, ...], int]:
+def _run(runner: AggregateRunner, sql: str) -> tuple[tuple[Any, ...], int]:
     started = time.perf_counter()
-    row = con.execute(sql).fetchone()
+    row = runner.fetch_row(sql)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
-    return (row or ()), elapsed_ms
+    return row, elapsed_ms
 
 
 def _run_one_by_one(
-    con: duckdb.DuckDBPyConnection,
+    runner: AggregateRunner,
     checks: Sequence[Check],
     query: CompiledQuery,
     values: list[dict[str, Any]],
@@ -196,9 +237,9 @@ def _run_one_by_one(
         exprs = dict(_fields(checks[index]) + _extras(checks[index]))
         select = ", ".join(exprs[name] for name in names)
         try:
-            row, elapsed_ms = _run(con, f"SELECT {select} FROM {RELATION}")
-        except duckdb.Error as exc:
-            errors[index] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            row, elapsed_ms = _run(runner, f"SELECT {select} FROM {RELATION}")
+        except QueryError as exc:
+            errors[index] = str(exc).splitlines()[0]
             continue
         values[index].update(zip(names, row, strict=True))
         durations[index] += elapsed_ms
