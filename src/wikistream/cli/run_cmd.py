@@ -151,16 +151,30 @@ def status(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
     from wikistream.orchestrate.report import pipeline_status
 
     body = pipeline_status(state(ctx).settings())
+    failed = bool(body["errors"]) and not body["tables"]  # nothing to show: exit 1 for scripts
     if output is OutputFormat.json:
         typer.echo(to_json(body))
-        return
-    render_rows(body["stages"], output, title="stages")
-    render_rows(body["tables"], output, title="tables")
-    render_rows(body["gates"], output, title="latest data-quality gates")
+        for error in body["errors"]:
+            typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1 if failed else 0)
+    if body["stages"]:
+        render_rows(body["stages"], output, title="stages")
+    else:
+        typer.echo("stages: none reported (no continuous `wikistream run` on this data dir yet)")
+    if body["tables"]:
+        render_rows(body["tables"], output, title="tables")
+    if body["gates"]:
+        render_rows(body["gates"], output, title="latest data-quality gates")
+    elif body["tables"]:
+        typer.echo("data-quality gates: none has run yet")
     if body["alarms"]:
         render_rows(body["alarms"], output, title="ACTIVE ALARMS")
     else:
         typer.echo("no active alarms")
+    for error in body["errors"]:
+        typer.echo(f"error: {error}", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 def worker(
