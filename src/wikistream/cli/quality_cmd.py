@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
-from wikistream.lake.catalog import ensure_lake, open_catalog
 
 dq_app = typer.Typer(
     name="dq",
@@ -75,6 +74,8 @@ def run_command(
 
     settings = state(ctx).settings()
     spec = SliceSpec(tuple(date or ()), batch_id)
+    from wikistream.lake.catalog import ensure_lake, open_catalog
+
     catalog = open_catalog(settings)
     ensure_lake(catalog)
     result = run_gate(settings, catalog, layer.value, spec)
@@ -120,6 +121,7 @@ def results_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Show the checks of a run (default: the latest run of each layer)."""
+    from wikistream.lake.catalog import open_catalog
     from wikistream.quality.audit import read_results
 
     catalog = open_catalog(state(ctx).settings())
@@ -142,6 +144,7 @@ def runs_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List gate runs, newest first (ordered by run_timestamp)."""
+    from wikistream.lake.catalog import open_catalog
     from wikistream.quality.audit import list_runs
 
     catalog = open_catalog(state(ctx).settings())
@@ -175,6 +178,7 @@ def override_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Accept a failed slice explicitly; recorded as an OVERRIDDEN row of that run."""
+    from wikistream.lake.catalog import open_catalog
     from wikistream.quality.audit import record_override
 
     catalog = open_catalog(state(ctx).settings())

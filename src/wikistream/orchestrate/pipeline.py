@@ -7,12 +7,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wikistream.errors import ConfigError
 from wikistream.ingest.source import EventSource
-from wikistream.quality.gate import GateResult
 from wikistream.settings import Settings
+
+if TYPE_CHECKING:  # the quality engine pulls in pyiceberg/duckdb: not for every CLI call
+    from wikistream.quality.gate import GateResult
 
 log = logging.getLogger(__name__)
 
