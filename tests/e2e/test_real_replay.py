@@ -28,8 +28,13 @@ def _events(path: Path) -> int:
 
 def test_real_files_and_a_generated_file_land_once(shared_data: Path, tmp_path: Path) -> None:
     generated = tmp_path / "generated.jsonl"
-    manifest = generate(generated, 3000, seed=2, vandals=1)
-    files = [shared_data / name for name in REAL_FILES] + [generated]
+    manifest = generate(generated, 3000, seed=5, vandals=1)
+    # a second generated file whose upstream offsets lie below the first one's: a separate
+    # delivery, so its events are new, not redeliveries of the first file
+    other = tmp_path / "other.jsonl"
+    other_manifest = generate(other, 1000, seed=2)
+    assert other_manifest["offsets"]["last"] < manifest["offsets"]["first"]
+    files = [shared_data / name for name in REAL_FILES] + [generated, other]
     data_dir = tmp_path / "data"
     for path in files:
         done = wikistream(
@@ -46,6 +51,7 @@ def test_real_files_and_a_generated_file_land_once(shared_data: Path, tmp_path: 
     assert by_file["recentchange-enwiki-2023-07-29.jsonl"] == 100
     assert by_file["wikidata-recentchange-2018-03-07.jsonl"] == 0
     assert by_file["generated.jsonl"] == manifest["target_events"]
+    assert by_file["other.jsonl"] == other_manifest["target_events"] > 0
 
     settings = lake_settings(data_dir)
     bronze = read_table(settings, BRONZE)

@@ -125,7 +125,8 @@ def _print_once(summary: Any) -> None:
         run = ingest.get("run", {})
         typer.echo(
             f"ingest: received {run.get('received', 0):,}, appended {run.get('appended', 0):,}, "
-            f"DLQ {run.get('dead_lettered', 0):,}, filtered {run.get('filtered', 0):,}"
+            f"DLQ {run.get('dead_lettered', 0):,}, filtered {run.get('filtered', 0):,}, "
+            f"duplicates {run.get('duplicates', 0):,}"
         )
     bronze = summary.bronze
     if bronze:

@@ -63,18 +63,25 @@ class SourceCoverage:
             for hour, parts in dict(state.get("hours", {})).items()
         }
 
-    def observe(self, topic: str, partition: int, offset: int, hour: str) -> bool:
-        """Count one delivered event; return True when it is a duplicate (drop it)."""
+    def observe(
+        self, topic: str, partition: int, offset: int, hour: str, *, scope: str = ""
+    ) -> bool:
+        """Count one delivered event; return True when it is a duplicate (drop it).
+
+        ``scope`` names the delivery whose offsets are in order (empty: the live stream; a
+        replay file has its own), so each scope keeps its own last offset per topic/partition.
+        """
         key = f"{topic}|{partition}"
         counts = self._counts(hour, key)
-        last = self.last_offsets.get(key)
+        mark = f"{scope} {key}" if scope else key
+        last = self.last_offsets.get(mark)
         if last is not None and offset <= last:
             counts[_DUPLICATES] += 1
             return True
         if last is not None and offset > last + 1:
             counts[_SKIPPED] += offset - last - 1
         counts[_RECEIVED] += 1
-        self.last_offsets[key] = offset
+        self.last_offsets[mark] = offset
         return False
 
     def observe_unpositioned(self, hour: str, *, duplicate: bool) -> None:
