@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
+
 from tests.e2e.runs import cli_command, cli_env
 from wikistream.orchestrate.status import read_all_status
 
@@ -60,6 +62,23 @@ def test_unreachable_stream_one_clear_line_keeps_retrying_and_status_says_why(
         assert "stream unreachable" in stages["ingest"]["error"]
         assert "Connection refused" in stages["ingest"]["error"]
         assert all(stages[s]["error"] == "" for s in STAGES - {"ingest"})
+
+        # a second run on the same data dir (any mode) refuses at once, naming the first
+        for extra in ([], ["--once"]):
+            began = time.monotonic()
+            second = subprocess.run(
+                cli_command(data_dir, "run", *extra),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert second.returncode == 1, second.stderr
+            assert f"another `wikistream run` (pid {proc.pid}) is running" in second.stderr
+            assert time.monotonic() - began < 20  # not after waiting for every stage lock
+        assert read_all_status(data_dir)["ingest"].pid in {
+            c.pid for c in psutil.Process(proc.pid).children()
+        }
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -10,10 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
-from wikistream.errors import ConfigError
+from wikistream.errors import ConfigError, LockHeldError
 from wikistream.orchestrate.pipeline import DEFAULT_STAGES, RunOptions
 from wikistream.orchestrate.stages import resolve_stage, stage_label
-from wikistream.orchestrate.worker import die_with_parent, install_stop_signals, run_stage
+from wikistream.orchestrate.status import status_dir
+from wikistream.orchestrate.worker import (
+    die_with_parent,
+    install_stop_signals,
+    run_stage,
+    stage_lock,
+)
+from wikistream.settings import Settings
+
+RUN_LOCK = "run"  # run/run.lock: held by the `wikistream run` process of a data dir
 
 
 def run(
@@ -75,6 +85,38 @@ def run(
         if interval is not None:
             overrides["orchestrate"]["cycle_interval_s"] = _seconds(interval)
     settings = cli.settings(**overrides)
+    with contextlib.ExitStack() as held:
+        hold_run_lock(held, settings.data_dir)
+        _run(settings, cli.config_file, replay, speed, since, once, stages, output)
+
+
+def hold_run_lock(stack: contextlib.ExitStack, data_dir: Path) -> None:
+    """Refuse at once when another `wikistream run` works on ``data_dir`` (any mode).
+
+    Without it a second run would start its servers, wait for each stage lock and restart its
+    workers forever, and two ``--once`` runs would race each other's commits.
+    """
+    try:
+        stack.enter_context(stage_lock(data_dir, RUN_LOCK, wait_s=0))
+    except LockHeldError:
+        path = status_dir(data_dir) / f"{RUN_LOCK}.lock"
+        holder = path.read_text(encoding="ascii", errors="replace").strip() or "?"
+        raise LockHeldError(
+            f"another `wikistream run` (pid {holder}) is running on {data_dir}; stop it first "
+            f"(Ctrl-C in its terminal or kill -TERM {holder}) or use another --data-dir"
+        ) from None
+
+
+def _run(
+    settings: Settings,
+    config_file: Path | None,
+    replay: Path | None,
+    speed: str,
+    since: str | None,
+    once: bool,
+    stages: str,
+    output: OutputFormat,
+) -> None:
     options = RunOptions(
         replay=replay,
         speed=speed,
@@ -101,7 +143,7 @@ def run(
         return
     from wikistream.orchestrate.continuous import ContinuousRun
 
-    runner = ContinuousRun(settings, options, config_file=cli.config_file)
+    runner = ContinuousRun(settings, options, config_file=config_file)
     runner.install_signals()
     raise typer.Exit(runner.run())
 
