@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.e2e.runs import cli_command, cli_env
 from wikistream.orchestrate.status import read_all_status
@@ -28,6 +29,7 @@ def _status(data_dir: Path) -> tuple[int, dict[str, object], str]:
     return done.returncode, json.loads(done.stdout or "{}"), done.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_stream_one_clear_line_keeps_retrying_and_status_says_why(
     tmp_path: Path,
 ) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.runs import expected_ids, generate, lake_settings, read_table, wikistream
 from wikistream.lake.schemas import BRONZE, HOURLY_STATS, SILVER
 
@@ -26,6 +28,7 @@ def _events(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+@pytest.mark.slow
 def test_real_files_and_a_generated_file_land_once(shared_data: Path, tmp_path: Path) -> None:
     generated = tmp_path / "generated.jsonl"
     manifest = generate(generated, 3000, seed=5, vandals=1)
