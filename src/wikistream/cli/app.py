@@ -84,11 +84,12 @@ def main() -> None:
     except typer.Abort:
         sys.exit(1)
     except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # Typer ≥ 0.20 raises its vendored click's exceptions (not click.ClickException), so
+        # recognise a usage error by its interface rather than its class.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
     # click returns (not raises) the code of typer.Exit when standalone_mode is off
     sys.exit(code if isinstance(code, int) else 0)

@@ -35,9 +35,7 @@ def register(app: typer.Typer) -> None:
     def generate(
         ctx: typer.Context,
         events: Annotated[int, typer.Option("--events", "-n", help="Lines to write.")],
-        out: Annotated[
-            Path, typer.Option("--out", "-o", help="Output FILE.jsonl or FILE.jsonl.gz.")
-        ],
+        out: Annotated[Path, typer.Option("--out", help="Output FILE.jsonl or FILE.jsonl.gz.")],
         seed: Annotated[int, typer.Option(help="Random seed; same seed → same file.")] = 0,
         start: Annotated[
             str | None,

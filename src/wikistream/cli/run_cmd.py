@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -11,11 +12,19 @@ from typing import Annotated, Any
 import typer
 
 from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, state, to_json
-from wikistream.errors import ConfigError
+from wikistream.errors import ConfigError, LockHeldError
 from wikistream.orchestrate.pipeline import DEFAULT_STAGES, RunOptions
 from wikistream.orchestrate.stages import resolve_stage, stage_label
-from wikistream.orchestrate.worker import die_with_parent, install_stop_signals, run_stage
-from wikistream.settings import ENV_PREFIX
+from wikistream.orchestrate.status import status_dir
+from wikistream.orchestrate.worker import (
+    die_with_parent,
+    install_stop_signals,
+    run_stage,
+    stage_lock,
+)
+from wikistream.settings import ENV_PREFIX, Settings
+
+RUN_LOCK = "run"  # run/run.lock: held by the `wikistream run` process of a data dir
 
 
 def run(
@@ -27,8 +36,13 @@ def run(
         ),
     ] = None,
     speed: Annotated[
-        str, typer.Option("--speed", help="Replay pace: 1 (original), 10 (10x faster) or max.")
-    ] = "1",
+        str | None,
+        typer.Option(
+            "--speed",
+            help="Replay pace: 1 (original), 10 (10x faster) or max [default: max with --once, "
+            "else 1].",
+        ),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Live: start this far back (2h, 3d or ISO time; ≤ 7 days)."),
@@ -77,9 +91,43 @@ def run(
         if interval is not None:
             overrides["orchestrate"]["cycle_interval_s"] = _seconds(interval)
     settings = cli.settings(**overrides)
+    with contextlib.ExitStack() as held:
+        hold_run_lock(held, settings.data_dir)
+        _run(settings, cli.config_file, overrides, replay, speed, since, once, stages, output)
+
+
+def hold_run_lock(stack: contextlib.ExitStack, data_dir: Path) -> None:
+    """Refuse at once when another `wikistream run` works on ``data_dir`` (any mode).
+
+    Without it a second run would start its servers, wait for each stage lock and restart its
+    workers forever, and two ``--once`` runs would race each other's commits.
+    """
+    try:
+        stack.enter_context(stage_lock(data_dir, RUN_LOCK, wait_s=0))
+    except LockHeldError:
+        path = status_dir(data_dir) / f"{RUN_LOCK}.lock"
+        holder = path.read_text(encoding="ascii", errors="replace").strip() or "?"
+        raise LockHeldError(
+            f"another `wikistream run` (pid {holder}) is running on {data_dir}; stop it first "
+            f"(Ctrl-C in its terminal or kill -TERM {holder}) or use another --data-dir"
+        ) from None
+
+
+def _run(
+    settings: Settings,
+    config_file: Path | None,
+    overrides: dict[str, Any],
+    replay: Path | None,
+    speed: str | None,
+    since: str | None,
+    once: bool,
+    stages: str,
+    output: OutputFormat,
+) -> None:
     options = RunOptions(
         replay=replay,
-        speed=speed,
+        # a --once replay is a batch job: as fast as possible unless a pace is asked for
+        speed=speed or ("max" if once else "1"),
         since=since,
         once=once,
         stages=tuple(s.strip() for s in stages.split(",") if s.strip()),
@@ -96,7 +144,7 @@ def run(
         else:
             _print_once(summary)
         return
-    _hand_down(overrides, cli.config_file)  # the modes below start child processes
+    _hand_down(overrides, config_file)  # the modes below start child processes
     if settings.orchestrate.mode == "cycle":
         from wikistream.orchestrate.cycle import run_cycles
 
@@ -104,7 +152,7 @@ def run(
         return
     from wikistream.orchestrate.continuous import ContinuousRun
 
-    runner = ContinuousRun(settings, options, config_file=cli.config_file)
+    runner = ContinuousRun(settings, options, config_file=config_file)
     runner.install_signals()
     raise typer.Exit(runner.run())
 
@@ -153,7 +201,8 @@ def _print_once(summary: Any) -> None:
         run = ingest.get("run", {})
         typer.echo(
             f"ingest: received {run.get('received', 0):,}, appended {run.get('appended', 0):,}, "
-            f"DLQ {run.get('dead_lettered', 0):,}, filtered {run.get('filtered', 0):,}"
+            f"DLQ {run.get('dead_lettered', 0):,}, filtered {run.get('filtered', 0):,}, "
+            f"duplicates {run.get('duplicates', 0):,}"
         )
     bronze = summary.bronze
     if bronze:
@@ -186,16 +235,30 @@ def status(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
     from wikistream.orchestrate.report import pipeline_status
 
     body = pipeline_status(state(ctx).settings())
+    failed = bool(body["errors"]) and not body["tables"]  # nothing to show: exit 1 for scripts
     if output is OutputFormat.json:
         typer.echo(to_json(body))
-        return
-    render_rows(body["stages"], output, title="stages")
-    render_rows(body["tables"], output, title="tables")
-    render_rows(body["gates"], output, title="latest data-quality gates")
+        for error in body["errors"]:
+            typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1 if failed else 0)
+    if body["stages"]:
+        render_rows(body["stages"], output, title="stages")
+    else:
+        typer.echo("stages: none reported (no continuous `wikistream run` on this data dir yet)")
+    if body["tables"]:
+        render_rows(body["tables"], output, title="tables")
+    if body["gates"]:
+        render_rows(body["gates"], output, title="latest data-quality gates")
+    elif body["tables"]:
+        typer.echo("data-quality gates: none has run yet")
     if body["alarms"]:
         render_rows(body["alarms"], output, title="ACTIVE ALARMS")
     else:
         typer.echo("no active alarms")
+    for error in body["errors"]:
+        typer.echo(f"error: {error}", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 def worker(

@@ -153,6 +153,12 @@ class Ingestor:
         )
         self._recent = RecentIds(cfg.dedup_recent_ids, state.recent_ids)
         self.resume_id: str | None = state.resume.get(resume_key)
+        # Upstream offsets are in order within one delivery only: another replay file (or a file
+        # replayed after live ingest) starts its own sequence, which must not be dropped as
+        # "at or below the last offset". So each replay file keeps its own high-water marks;
+        # an event that also came from another source is still stored once (bronze keeps the
+        # first copy of each event id).
+        self._offset_scope = "" if resume_key == LIVE_RESUME_KEY else resume_key
         self._last_hour: str | None = None
         self._raw: list[NewRecord] = []
         self._dlq: list[NewRecord] = []
@@ -197,11 +203,9 @@ class Ingestor:
         if topic is not None and partition is not None and offset is not None:
             # No readable meta.dt: book it in the hour of the event before, so one bad date
             # (or a replay of an old file) does not shift the ledger to the wall clock.
+            hour = hour or self._last_hour or (received_at or self._clock.now())[:13]
             duplicate = self.coverage.observe(
-                topic,
-                partition,
-                offset,
-                hour or self._last_hour or (received_at or self._clock.now())[:13],
+                topic, partition, offset, hour, scope=self._offset_scope
             )
         else:
             duplicate = event_id is not None and self._recent.seen(event_id)

@@ -66,14 +66,21 @@ class SourceCoverage:
         # per event instead of formatting the key and two nested look-ups.
         self._slots: dict[tuple[str, str, int], tuple[list[int], str]] = {}
 
-    def observe(self, topic: str, partition: int, offset: int, hour: str) -> bool:
-        """Count one delivered event; return True when it is a duplicate (drop it)."""
+    def observe(
+        self, topic: str, partition: int, offset: int, hour: str, *, scope: str = ""
+    ) -> bool:
+        """Count one delivered event; return True when it is a duplicate (drop it).
+
+        ``scope`` names the delivery whose offsets are in order (empty: the live stream; a
+        replay file has its own), so each scope keeps its own last offset per topic/partition.
+        """
         slot = self._slots.get((hour, topic, partition))
         if slot is None:
             key = f"{topic}|{partition}"
             slot = self._slots[(hour, topic, partition)] = (self._counts(hour, key), key)
         counts, key = slot
-        last = self.last_offsets.get(key)
+        mark = f"{scope} {key}" if scope else key
+        last = self.last_offsets.get(mark)
         if last is not None:
             if offset <= last:
                 counts[_DUPLICATES] += 1
@@ -81,7 +88,7 @@ class SourceCoverage:
             if offset > last + 1:
                 counts[_SKIPPED] += offset - last - 1
         counts[_RECEIVED] += 1
-        self.last_offsets[key] = offset
+        self.last_offsets[mark] = offset
         return False
 
     def observe_unpositioned(self, hour: str, *, duplicate: bool) -> None:

@@ -12,14 +12,16 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wikistream.clock import utc_now
 from wikistream.ingest.source import EventSource, SourceStatus, SseEvent
 from wikistream.orchestrate.feed import gate_record
 from wikistream.orchestrate.pipeline import RunOptions, open_source
 from wikistream.orchestrate.worker import StageContext
-from wikistream.quality.gate import GateResult
+
+if TYPE_CHECKING:  # the quality engine pulls in pyiceberg/duckdb: not for every CLI call
+    from wikistream.quality.gate import GateResult
 
 log = logging.getLogger(__name__)
 

@@ -67,6 +67,13 @@ def stage_rows(
                 f"{rate or 0:,.0f} ev/s · appended {int(c.get('appended', 0)):,} · "
                 f"DLQ {int(c.get('dead_lettered', 0)):,} · filtered {int(c.get('filtered', 0)):,}"
             )
+            source = (status.details.get("source") or {}) if status else {}
+            if source.get("last_error") and not source.get("connected") and not row["error"]:
+                # The stage itself is healthy (it keeps retrying); say why no events arrive.
+                row["error"] = (
+                    f"stream unreachable: {source['last_error']} "
+                    f"(retrying, {int(source.get('reconnects') or 0)} attempts)"
+                )
         elif stage == "bronze":
             rate = _rate("bronze", float(c.get("rows", 0)))
             row["detail"] = (

@@ -32,6 +32,13 @@ def pipeline_status(settings: Settings) -> dict[str, Any]:
             stale = (utc_now() - status.heartbeat_at).total_seconds() > 15
             if stale and status.state not in ("done", "stopped", "failed"):
                 row["state"] = f"{row['state']} (no heartbeat: not running?)"
+    if not settings.data_dir.is_dir():
+        # Opening the catalog would create an empty lake under a mistyped --data-dir.
+        body["errors"].append(
+            f"data dir {settings.data_dir} does not exist: nothing has run here; check --data-dir "
+            "or WIKISTREAM_DATA_DIR"
+        )
+        return body
     try:
         from wikistream.lake.catalog import open_catalog
         from wikistream.lake.inventory import list_tables
