@@ -101,10 +101,10 @@ def spark_ddl(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name} {spark_type(f.type)}" for f in schema)
 
 
-@pytest.mark.spark
-@pytest.mark.slow
-def test_models_give_the_same_rows_on_spark() -> None:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
+def check_models_on_spark(spark: Any) -> None:
+    """The four models give DuckDB's rows on ``spark`` (run by tests/spark/test_model_rows.py,
+    which owns the shared session: a second JVM session without the Iceberg jars would break it).
+    """
     rows = [
         *HAND_DAY,
         *repeat(30, 100, user="203.0.113.7", at="2026-02-26 04:00"),
@@ -113,41 +113,31 @@ def test_models_give_the_same_rows_on_spark() -> None:
     ]
     bronze = bronze_table(rows)
     expected = duckdb_results(bronze)
-    spark = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
+    # the same input view the DuckDB runner builds (user → user_raw, plus batch_row)
+    batch = batch_view(bronze).drop_columns(["raw_event"])
+    spark.createDataFrame(batch.to_pylist(), spark_ddl(batch.schema)).createOrReplaceTempView(
+        "bronze_batch"
     )
-    try:
-        # the same input view the DuckDB runner builds (user → user_raw, plus batch_row)
-        batch = batch_view(bronze).drop_columns(["raw_event"])
-        spark.createDataFrame(batch.to_pylist(), spark_ddl(batch.schema)).createOrReplaceTempView(
-            "bronze_batch"
-        )
-        spark.sql(
-            "SELECT CAST(NULL AS STRING) AS event_date, CAST(NULL AS STRING) AS event_id, "
-            "CAST(NULL AS INT) AS log_partition, CAST(NULL AS BIGINT) AS log_offset, "
-            "CAST(NULL AS TIMESTAMP) AS bronze_processed_at WHERE FALSE"
-        ).createOrReplaceTempView("silver_existing")
-        silver = spark.sql(transform.render_model("silver_cleaned_events", PARAMS))
-        silver.drop("replaces_existing").createOrReplaceTempView("silver_day")
-        got: dict[str, Any] = {"silver": silver.drop("replaces_existing")}
-        for name, model in (
-            ("gold.hourly_stats", "gold_hourly_stats"),
-            ("gold.risk_scores", "gold_risk_scores"),
-        ):
-            got[name] = spark.sql(transform.render_model(model, PARAMS))
-        got["gold.risk_scores"].createOrReplaceTempView("risk_day")
-        got["gold.daily_analytics_summary"] = spark.sql(
-            transform.render_model("gold_daily_summary", PARAMS)
-        )
-        for name, frame in got.items():
-            spark_rows = [r.asDict() for r in frame.collect()]
-            spark_set, duck_set = _normalize(spark_rows), _normalize(expected[name])
-            only_spark = [r for r in spark_set if r not in duck_set]
-            only_duck = [r for r in duck_set if r not in spark_set]
-            assert (only_spark, only_duck) == ([], []), name
-    finally:
-        spark.stop()
+    spark.sql(
+        "SELECT CAST(NULL AS STRING) AS event_date, CAST(NULL AS STRING) AS event_id, "
+        "CAST(NULL AS INT) AS log_partition, CAST(NULL AS BIGINT) AS log_offset, "
+        "CAST(NULL AS TIMESTAMP) AS bronze_processed_at WHERE FALSE"
+    ).createOrReplaceTempView("silver_existing")
+    silver = spark.sql(transform.render_model("silver_cleaned_events", PARAMS))
+    silver.drop("replaces_existing").createOrReplaceTempView("silver_day")
+    got: dict[str, Any] = {"silver": silver.drop("replaces_existing")}
+    for name, model in (
+        ("gold.hourly_stats", "gold_hourly_stats"),
+        ("gold.risk_scores", "gold_risk_scores"),
+    ):
+        got[name] = spark.sql(transform.render_model(model, PARAMS))
+    got["gold.risk_scores"].createOrReplaceTempView("risk_day")
+    got["gold.daily_analytics_summary"] = spark.sql(
+        transform.render_model("gold_daily_summary", PARAMS)
+    )
+    for name, frame in got.items():
+        spark_rows = [r.asDict() for r in frame.collect()]
+        spark_set, duck_set = _normalize(spark_rows), _normalize(expected[name])
+        only_spark = [r for r in spark_set if r not in duck_set]
+        only_duck = [r for r in duck_set if r not in spark_set]
+        assert (only_spark, only_duck) == ([], []), name
