@@ -24,3 +24,8 @@ def parse_iso_utc(text: str) -> datetime:
 def to_iso(value: datetime) -> str:
     """Format an aware datetime as ISO-8601 UTC with microseconds and ``Z``."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def seconds_since(when: datetime | None, now: datetime) -> float | None:
+    """Seconds from ``when`` to ``now``, rounded to a tenth (None when ``when`` is None)."""
+    return None if when is None else round((now - when).total_seconds(), 1)

@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pyarrow as pa
 
-from wikistream.clock import to_iso, utc_now
-from wikistream.errors import OffsetOutOfRangeError, WikiStreamError
+from wikistream.clock import seconds_since, to_iso, utc_now
+from wikistream.errors import IngestError, WikiStreamError
 from wikistream.eventlog.base import EventLog, lag
+from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
+from wikistream.ingest.ledger import rows_from_state
+from wikistream.ingest.report import read_dlq
 from wikistream.orchestrate.status import RUN_DIR, read_all_status
 from wikistream.serve.lakeread import LakeReader, col_ge
 from wikistream.serve.panels import run_sql
@@ -67,15 +69,11 @@ GROUP BY run_id, layer ORDER BY run_timestamp, run_id
 """
 
 
-def _age_s(when: datetime | None, now: datetime) -> float | None:
-    return None if when is None else round((now - when).total_seconds(), 1)
-
-
 def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
     """Every stage status file, with heartbeat/progress ages and a staleness flag."""
     rows = []
     for name, st in sorted(read_all_status(data_dir).items()):
-        heartbeat_age = _age_s(st.heartbeat_at, now)
+        heartbeat_age = seconds_since(st.heartbeat_at, now)
         rows.append(
             {
                 "stage": name,
@@ -83,7 +81,7 @@ def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
                 "pid": st.pid,
                 "started_at": to_iso(st.started_at),
                 "heartbeat_age_s": heartbeat_age,
-                "progress_age_s": _age_s(st.progress_at, now),
+                "progress_age_s": seconds_since(st.progress_at, now),
                 "pending": st.pending,
                 "message": st.message,
                 "last_error": st.last_error,
@@ -114,37 +112,21 @@ def read_alarms(data_dir: Path) -> list[dict[str, Any]]:
 def dlq_summary(event_log: EventLog, topic: str, now: datetime) -> dict[str, Any]:
     """Dead letters: total retained, per minute over the last hour, reasons, the latest few."""
     stats = event_log.stats(topic)
-    start = {
-        p: max(stats.first_offsets.get(p, 0) - 1, last - DLQ_SCAN)
-        for p, last in stats.last_offsets.items()
-    }
-    try:
-        records = event_log.read(topic, start, DLQ_SCAN * max(1, len(start)))
-    except OffsetOutOfRangeError:  # retention ran between stats() and read()
-        records = event_log.read(topic, {}, DLQ_SCAN * max(1, len(start)))
-    records.sort(key=lambda r: (r.timestamp, r.partition, r.offset))
-    decoded: list[tuple[datetime, dict[str, Any]]] = []
-    for record in records:
-        try:
-            body = msgspec.json.decode(record.value)
-        except msgspec.DecodeError:
-            body = None
-        if not isinstance(body, dict):
-            body = {"error_type": "unreadable", "error": "the DLQ record is not a JSON object"}
-        decoded.append(
-            (
-                record.timestamp,
-                {
-                    "offset": record.offset,
-                    "partition": record.partition,
-                    "appended_at": to_iso(record.timestamp),
-                    "stage": body.get("stage"),
-                    "error_type": body.get("error_type"),
-                    "error": str(body.get("error") or "")[:300],
-                    "received_at": body.get("received_at") or body.get("timestamp"),
-                },
-            )
+    decoded = [
+        (
+            record.timestamp,
+            {
+                "offset": record.offset,
+                "partition": record.partition,
+                "appended_at": to_iso(record.timestamp),
+                "stage": body.get("stage"),
+                "error_type": body.get("error_type"),
+                "error": str(body.get("error") or "")[:300],
+                "received_at": body.get("received_at") or body.get("timestamp"),
+            },
         )
+        for record, body in read_dlq(event_log, topic, DLQ_SCAN, stats)
+    ]
     last_hour = [(ts, d) for ts, d in decoded if now - ts <= WINDOW]
     last_5m = [d for ts, d in last_hour if now - ts <= timedelta(minutes=5)]
     reasons: dict[str, int] = {}
@@ -164,30 +146,19 @@ def dlq_summary(event_log: EventLog, topic: str, now: datetime) -> dict[str, Any
 def coverage_rows(checkpoint: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Per UTC hour: events received, upstream offsets skipped, duplicates and coverage share."""
     coverage = (checkpoint or {}).get("coverage")
-    hours = coverage.get("hours") if isinstance(coverage, dict) else None
-    if not isinstance(hours, dict):
-        return []
+    totals: dict[str, list[int]] = {}
+    for row in rows_from_state(coverage if isinstance(coverage, dict) else None):
+        received_skipped_dups = totals.setdefault(row.hour, [0, 0, 0])
+        received_skipped_dups[0] += row.received
+        if row.partition >= 0:  # events without upstream offsets cannot be gaps
+            received_skipped_dups[1] += row.skipped
+        received_skipped_dups[2] += row.duplicates
     rows = []
-    for hour in sorted(hours):
-        parts = hours[hour]
-        if not isinstance(parts, dict):
-            continue
-        received = skipped = duplicates = 0
-        for key, counts in parts.items():
-            if not isinstance(counts, list) or len(counts) < 3:
-                continue
-            try:
-                r, s, d = (int(x) for x in counts[:3])
-            except (TypeError, ValueError):
-                continue
-            received += r
-            duplicates += d
-            if not str(key).endswith("|-1"):  # events without upstream offsets cannot be gaps
-                skipped += s
+    for hour, (received, skipped, duplicates) in sorted(totals.items()):
         total = received + skipped
         rows.append(
             {
-                "hour": str(hour),
+                "hour": hour,
                 "received": received,
                 "skipped": skipped,
                 "duplicates": duplicates,
@@ -197,11 +168,12 @@ def coverage_rows(checkpoint: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
-def _ingest_counters(checkpoint: dict[str, Any] | None) -> dict[str, Any]:
-    counters = (checkpoint or {}).get("counters")
-    if not isinstance(counters, dict):
-        return {}
-    return {str(k): v for k, v in counters.items() if isinstance(v, int | float)}
+def _ingest_state(checkpoint: dict[str, Any] | None) -> IngestState | None:
+    try:
+        return IngestState.from_body(checkpoint)
+    except IngestError as exc:
+        log.warning("pipeline page: ingest counters not shown: %s", exc)
+        return None
 
 
 def _bronze_position(reader: LakeReader) -> dict[int, int] | None:
@@ -229,16 +201,17 @@ def log_figures(
         if position is None:
             position = event_log.committed(BRONZE_GROUP, raw_topic)
             source = "group"
-        checkpoint = event_log.load_checkpoint("ingest")
+        checkpoint = event_log.load_checkpoint(CHECKPOINT_NAME)
+        state = _ingest_state(checkpoint)
         raw_stats = event_log.stats(raw_topic)
         return {
             "available": True,
             "bronze_lag": lag(head, position),
             "lag_source": source,
             "raw_records": raw_stats.records,
-            "raw_newest_age_s": _age_s(raw_stats.newest, now),
-            "ingest_counters": _ingest_counters(checkpoint),
-            "ingest_updated_at": (checkpoint or {}).get("updated_at"),
+            "raw_newest_age_s": seconds_since(raw_stats.newest, now),
+            "ingest_counters": {} if state is None else state.counters.as_dict(),
+            "ingest_updated_at": None if state is None else state.updated_at,
             "coverage": coverage_rows(checkpoint),
             "dlq": dlq_summary(event_log, dlq_topic, now),
         }
