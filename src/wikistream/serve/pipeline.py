@@ -23,8 +23,9 @@ from wikistream.eventlog.base import EventLog, lag
 from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
 from wikistream.ingest.ledger import rows_from_state
 from wikistream.ingest.report import read_dlq
+from wikistream.lake.predicates import ge
 from wikistream.orchestrate.status import RUN_DIR, read_all_status
-from wikistream.serve.lakeread import LakeReader, col_ge
+from wikistream.serve.lakeread import LakeReader
 from wikistream.serve.panels import run_sql
 
 log = logging.getLogger(__name__)
@@ -230,12 +231,12 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
     bronze = reader.read(
         "bronze.raw_events",
         ["event_timestamp", "bronze_processed_at"],
-        col_ge("bronze_processed_at", scan_since.isoformat()),
+        ge("bronze_processed_at", scan_since.isoformat()),
     )
     silver = reader.read(
         "silver.cleaned_events",
         ["event_timestamp", "silver_processed_at"],
-        col_ge("silver_processed_at", scan_since.isoformat()),
+        ge("silver_processed_at", scan_since.isoformat()),
     )
     per_minute = _minutes(run_sql(THROUGHPUT_SQL, {"since": since}, bronze=bronze), now)
     recent = run_sql(RATE_SQL, {"since": now - RATE_WINDOW}, bronze=bronze)[0]["events"]
@@ -251,7 +252,7 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
     quality = reader.read(
         "dq_audit.quality_results",
         ["run_id", "layer", "check_name", "status", "severity", "run_timestamp"],
-        col_ge(
+        ge(
             "run_timestamp",
             (now - GATE_WINDOW).replace(minute=0, second=0, microsecond=0).isoformat(),
         ),
