@@ -28,8 +28,9 @@ from wikistream.lake.catalog_config import (
     ensure_local_warehouse,
 )
 from wikistream.lake.catalog_errors import catalog_errors
-from wikistream.lake.redact import redact_secrets_in_logs, secret_values
+from wikistream.lake.redact import secret_values
 from wikistream.lake.schemas import ALL_TABLES, NAMESPACES, TABLE_PROPERTIES, TableDef
+from wikistream.redaction import redact_secrets_in_logs
 
 if TYPE_CHECKING:
     from wikistream.settings import Settings
