@@ -70,7 +70,7 @@ class SourceCoverage:
         """Count one delivered event; return True when it is a duplicate (drop it)."""
         slot = self._slots.get((hour, topic, partition))
         if slot is None:
-            key = f"{topic}|{partition}"
+            key = partition_key(topic, partition)
             slot = self._slots[(hour, topic, partition)] = (self._counts(hour, key), key)
         counts, key = slot
         last = self.last_offsets.get(key)

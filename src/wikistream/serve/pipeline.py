@@ -23,6 +23,8 @@ from wikistream.eventlog.base import EventLog, lag
 from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
 from wikistream.ingest.ledger import rows_from_state
 from wikistream.ingest.report import read_dlq
+from wikistream.lake.bronze import GROUP as BRONZE_GROUP
+from wikistream.lake.bronze import POSITION_PROPERTY as BRONZE_POSITION_PROPERTY
 from wikistream.lake.predicates import ge
 from wikistream.orchestrate.status import RUN_DIR, read_all_status
 from wikistream.serve.lakeread import LakeReader
@@ -31,8 +33,6 @@ from wikistream.serve.panels import run_sql
 log = logging.getLogger(__name__)
 
 ALERTS_FILE = "alerts.json"
-BRONZE_GROUP = "wikistream-bronze"
-BRONZE_POSITION_PROPERTY = "wikistream.log-position"
 WINDOW = timedelta(hours=1)
 FRESHNESS_WINDOW = timedelta(minutes=15)
 GATE_WINDOW = timedelta(hours=48)
