@@ -22,7 +22,7 @@ from wikistream.clock import parse_iso_utc
 from wikistream.observe.alerts import Alert
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.observe.series import STAGE_STATES
-from wikistream.orchestrate.status import StageStatus, status_dir
+from wikistream.orchestrate.status import RUN_DIR, StageStatus, status_dir
 
 if TYPE_CHECKING:
     from wikistream.quality.gate import GateResult
@@ -188,9 +188,15 @@ def write_alerts(data_dir: Path, alerts: list[Alert]) -> None:
 
 
 def read_alerts(data_dir: Path) -> list[dict[str, Any]]:
-    """The active alarms last written by a running `wikistream run` (empty when none)."""
+    """The active alarms last written by a running `wikistream run` (empty when none or bad).
+
+    A list wrapped as ``{"alerts": [...]}`` (or ``"alarms"``) is read too; entries that are
+    not objects are skipped.
+    """
     try:
-        body = json.loads((data_dir / "run" / ALERTS_FILE).read_text(encoding="utf-8"))
+        body = json.loads((data_dir / RUN_DIR / ALERTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
+    if isinstance(body, dict):
+        body = body.get("alerts", body.get("alarms", []))
     return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []

@@ -20,6 +20,10 @@ from typing import Any
 from wikistream.clock import parse_iso_utc, utc_now
 
 RUN_DIR = "run"
+FINAL_STATES = frozenset({"stopped", "done", "failed"})
+STALE_AFTER_S = 15.0
+"""A stage that has not finished and has not beaten its heartbeat (about 1/s) for this long is
+stale: its process is gone or frozen."""
 
 
 @dataclass
@@ -55,6 +59,13 @@ class StageStatus:
                 body[key] = parse_iso_utc(body[key])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in body.items() if k in known})
+
+
+def is_stale(status: StageStatus, now: datetime) -> bool:
+    """True when a stage that has not finished has no heartbeat for :data:`STALE_AFTER_S`."""
+    if status.state in FINAL_STATES or status.heartbeat_at is None:  # a file with a null time
+        return False
+    return (now - status.heartbeat_at).total_seconds() > STALE_AFTER_S
 
 
 def status_dir(data_dir: Path) -> Path:

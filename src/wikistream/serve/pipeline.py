@@ -26,21 +26,19 @@ from wikistream.ingest.report import read_dlq
 from wikistream.lake.bronze import GROUP as BRONZE_GROUP
 from wikistream.lake.bronze import POSITION_PROPERTY as BRONZE_POSITION_PROPERTY
 from wikistream.lake.predicates import ge
-from wikistream.orchestrate.status import RUN_DIR, read_all_status
+from wikistream.orchestrate.feed import read_alerts
+from wikistream.orchestrate.status import is_stale, read_all_status
 from wikistream.serve.lakeread import LakeReader
 from wikistream.serve.panels import run_sql
 
 log = logging.getLogger(__name__)
 
-ALERTS_FILE = "alerts.json"
 WINDOW = timedelta(hours=1)
 FRESHNESS_WINDOW = timedelta(minutes=15)
 GATE_WINDOW = timedelta(hours=48)
 RATE_WINDOW = timedelta(seconds=60)
 DLQ_SCAN = 1000
 DLQ_SHOWN = 10
-STALE_HEARTBEAT_S = 15.0
-FINAL_STATES = frozenset({"stopped", "done", "failed"})
 
 # Minute buckets from epoch seconds: date_trunc on TIMESTAMPTZ goes through ICU and is ~5x slower.
 THROUGHPUT_SQL = """
@@ -74,22 +72,19 @@ def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
     """Every stage status file, with heartbeat/progress ages and a staleness flag."""
     rows = []
     for name, st in sorted(read_all_status(data_dir).items()):
-        heartbeat_age = seconds_since(st.heartbeat_at, now)
         rows.append(
             {
                 "stage": name,
                 "state": st.state,
                 "pid": st.pid,
                 "started_at": to_iso(st.started_at),
-                "heartbeat_age_s": heartbeat_age,
+                "heartbeat_age_s": seconds_since(st.heartbeat_at, now),
                 "progress_age_s": seconds_since(st.progress_at, now),
                 "pending": st.pending,
                 "message": st.message,
                 "last_error": st.last_error,
                 "counters": st.counters,
-                "stale": st.state not in FINAL_STATES
-                and heartbeat_age is not None
-                and heartbeat_age > STALE_HEARTBEAT_S,
+                "stale": is_stale(st, now),
             }
         )
     return rows
@@ -97,17 +92,8 @@ def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
 
 def read_alarms(data_dir: Path) -> list[dict[str, Any]]:
     """Active alarms written by the runner to ``run/alerts.json`` (empty if absent or bad)."""
-    path = data_dir / RUN_DIR / ALERTS_FILE
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if isinstance(body, dict):
-        body = body.get("alerts", body.get("alarms", []))
-    if not isinstance(body, list):
-        return []
     keys = ("name", "severity", "status", "title", "since")
-    return [{k: item.get(k) for k in keys} for item in body if isinstance(item, dict)]
+    return [{k: item.get(k) for k in keys} for item in read_alerts(data_dir)]
 
 
 def dlq_summary(event_log: EventLog, topic: str, now: datetime) -> dict[str, Any]:
