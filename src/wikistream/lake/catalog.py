@@ -42,6 +42,7 @@ __all__ = [
     "ensure_lake",
     "ensure_table",
     "open_catalog",
+    "open_lake",
 ]
 
 
@@ -106,3 +107,10 @@ def ensure_lake(catalog: Catalog) -> dict[str, Table]:
             with contextlib.suppress(NamespaceAlreadyExistsError):
                 catalog.create_namespace(namespace)
     return {table.identifier: ensure_table(catalog, table) for table in ALL_TABLES}
+
+
+def open_lake(settings: Settings) -> Catalog:
+    """Open the configured catalog (:func:`open_catalog`) with every WikiStream table created."""
+    catalog = open_catalog(settings)
+    ensure_lake(catalog)
+    return catalog
