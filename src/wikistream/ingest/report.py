@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from wikistream.clock import parse_iso_utc, seconds_since, utc_now
+from wikistream.clock import parse_iso_utc_or_none, seconds_since, utc_now
 from wikistream.errors import OffsetOutOfRangeError
 from wikistream.eventlog.base import EventLog, LogRecord, TopicStats, lag
 from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
@@ -45,7 +45,7 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
     state = IngestState.from_body(log.load_checkpoint(CHECKPOINT_NAME))
     heartbeat = state.canary.as_dict()
     last_canary = heartbeat.get("last_received_at")
-    heartbeat["age_s"] = seconds_since(_parse(last_canary), now)
+    heartbeat["age_s"] = seconds_since(parse_iso_utc_or_none(last_canary), now)
     return {
         "generated_at": now,
         "topics": topics,
@@ -70,15 +70,6 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
             for row in rows_from_state(state.coverage)
         ],
     }
-
-
-def _parse(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return parse_iso_utc(text)
-    except ValueError:
-        return None
 
 
 def _groups(log: EventLog, topics: list[str]) -> list[dict[str, Any]]:

@@ -13,12 +13,11 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from wikistream.clock import parse_iso_utc
+from wikistream.clock import parse_iso_utc_or_none
 from wikistream.observe.alerts import Alert
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.observe.series import STAGE_STATES
@@ -28,15 +27,6 @@ if TYPE_CHECKING:
     from wikistream.quality.gate import GateResult
 
 ALERTS_FILE = "alerts.json"
-
-
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return parse_iso_utc(text)
-    except ValueError:
-        return None
 
 
 class StatusFeed:
@@ -77,8 +67,8 @@ class StatusFeed:
         }
         self.metrics.observe_ingest_totals(
             totals,
-            last_event_at=_time(source.get("last_event_at")) or status.progress_at,
-            last_canary_at=_time(canary.get("last_received_at")),
+            last_event_at=parse_iso_utc_or_none(source.get("last_event_at")) or status.progress_at,
+            last_canary_at=parse_iso_utc_or_none(canary.get("last_received_at")),
         )
 
     def _bronze(self, status: StageStatus) -> None:
@@ -90,7 +80,10 @@ class StatusFeed:
         batch = status.details.get("last_batch") or {}
         if self._new("bronze.batch", batch.get("at")):
             self.metrics.observe_layer_commit(
-                "bronze", 0, batch.get("event_times") or (), committed_at=_time(batch.get("at"))
+                "bronze",
+                0,
+                batch.get("event_times") or (),
+                committed_at=parse_iso_utc_or_none(batch.get("at")),
             )
             # the latest batch per tick: a sample of batch times, not one per commit
             if batch.get("processing_ms") is not None:
@@ -101,7 +94,9 @@ class StatusFeed:
             step = status.details.get(f"last_{layer}") or {}
             if self._new(f"{layer}.step", step.get("at")):
                 self.metrics.observe_layer_commit(
-                    layer, int(step.get("rows_out", 0)), committed_at=_time(step.get("at"))
+                    layer,
+                    int(step.get("rows_out", 0)),
+                    committed_at=parse_iso_utc_or_none(step.get("at")),
                 )
                 self.metrics.observe_step(layer, "process", True, float(step.get("duration_s", 0)))
         for gate in (status.details.get("gates") or {}).values():
@@ -162,7 +157,7 @@ def observe_gate_record(metrics: PipelineMetrics, gate: Mapping[str, Any]) -> No
             not any(getattr(r, "blocking", False) for r in results),
             results,
             run_id=gate["run_id"],
-            at=_time(gate.get("at")),
+            at=parse_iso_utc_or_none(gate.get("at")),
         )
 
 
