@@ -10,13 +10,12 @@ dashboard.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from wikistream.atomic_file import write_text_atomic
 from wikistream.clock import parse_iso_utc_or_none
 from wikistream.observe.alerts import Alert
 from wikistream.observe.metrics import PipelineMetrics
@@ -175,11 +174,7 @@ def write_alerts(data_dir: Path, alerts: list[Alert]) -> None:
         }
         for a in alerts
     ]
-    directory = status_dir(data_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".alerts.", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(body, handle)
-    os.replace(tmp, directory / ALERTS_FILE)
+    write_text_atomic(status_dir(data_dir) / ALERTS_FILE, json.dumps(body))
 
 
 def read_alerts(data_dir: Path) -> list[dict[str, Any]]:

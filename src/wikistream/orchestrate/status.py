@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from wikistream.atomic_file import write_text_atomic
 from wikistream.clock import parse_iso_utc, utc_now
 
 RUN_DIR = "run"
@@ -77,16 +77,8 @@ def status_dir(data_dir: Path) -> Path:
 
 def write_status(data_dir: Path, status: StageStatus) -> None:
     """Replace the stage's status file atomically."""
-    directory = status_dir(data_dir)
     status.heartbeat_at = utc_now()
-    fd, tmp = tempfile.mkstemp(prefix=f".{status.stage}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(status.to_json())
-        os.replace(tmp, directory / f"{status.stage}.status.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(status_dir(data_dir) / f"{status.stage}.status.json", status.to_json())
 
 
 def read_status(data_dir: Path, stage: str) -> StageStatus | None:
