@@ -10,7 +10,13 @@ from pathlib import Path
 from tests.ingest.events import EventFactory, ListSource, base_event, dumps, sse
 from wikistream.eventlog.registry import open_event_log
 from wikistream.ingest.ingestor import Ingestor
-from wikistream.ingest.ledger import NO_POSITION, CoverageRow, RecentIds, SourceCoverage
+from wikistream.ingest.ledger import (
+    NO_POSITION,
+    CoverageRow,
+    RecentIds,
+    SourceCoverage,
+    rows_from_state,
+)
 from wikistream.settings import Settings
 
 
@@ -93,3 +99,19 @@ def test_ingest_ledger_counts_dlq_and_filtered_events_too(
     assert stored["offsets"] == {"codfw.mediawiki.recentchange|0": 106}
     (counts,) = stored["hours"].values()
     assert counts == {"codfw.mediawiki.recentchange|0": [4, 2, 1]}
+
+
+def test_stored_ledger_reads_like_the_live_one_and_skips_malformed_entries() -> None:
+    cov = SourceCoverage(retention_hours=168)
+    cov.observe("eqiad.rc", 0, 10, "2026-02-26T15")
+    cov.observe("eqiad.rc", 0, 14, "2026-02-26T16")
+    cov.observe_unpositioned("2026-02-26T16", duplicate=True)
+    assert rows_from_state(json.loads(json.dumps(cov.state()))) == cov.rows()
+    state = {
+        "hours": {
+            "h1": {"t|0": ["x", 1, 2], "t|1": [1, 2], "no-partition": [1, 2, 3], "t|2": [4, 5, 6]},
+            "h2": [1, 2, 3],
+        }
+    }
+    assert rows_from_state(state) == [CoverageRow("h1", "t", 2, 4, 5, 6)]
+    assert rows_from_state({"hours": "nonsense"}) == rows_from_state(None) == []

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wikistream.lake.catalog import ensure_lake, open_catalog
+from wikistream.lake.catalog import ensure_lake, open_catalog, open_lake
 from wikistream.lake.schemas import ALL_TABLES, BRONZE
 from wikistream.settings import Settings
 
@@ -18,3 +18,9 @@ def test_first_run_creates_namespaces_and_tables(settings: Settings) -> None:
     again = ensure_lake(open_catalog(settings))
     assert again[BRONZE.identifier].metadata_location == bronze.metadata_location
     assert (settings.data_dir / "catalog.db").exists()
+
+
+def test_open_lake_gives_a_catalog_with_every_table(settings: Settings) -> None:
+    catalog = open_lake(settings)
+    assert {".".join(t) for ns in ("bronze", "silver", "gold", "dq_audit")
+            for t in catalog.list_tables(ns)} == {t.identifier for t in ALL_TABLES}  # fmt: skip

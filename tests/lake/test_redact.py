@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wikistream.lake.redact import (
-    MASK,
-    redact,
-    redact_secrets_in_logs,
-    redact_text,
-    redact_uri,
-    secret_values,
-)
+from wikistream.lake.redact import redact, redact_uri, secret_values
+from wikistream.redaction import MASK, redact_secrets_in_logs, redact_text
 from wikistream.settings import load_settings
 
 SECRET = "fake-Secret-Key-9f8e7d6c"

@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.observe.test_sink_webhook import TOKEN, Receiver
+from tests.observe.test_sink_webhook import TOKEN
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = TOKEN.rsplit("/", 1)[1]
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(f"/services/{TOKEN}")
     yield r
     r.close()
 
@@ -39,7 +40,7 @@ def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 
 def test_alert_test_delivers_through_env_configured_webhook(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: WebhookReceiver
 ) -> None:
     done = cli(tmp_path, "test", "-o", "json", WIKISTREAM_OBSERVE__WEBHOOK_URL=receiver.url)
     assert done.returncode == 0, done.stderr

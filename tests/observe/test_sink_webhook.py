@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.observe.conftest import FakeClock
+from tests.webhook_receiver import WebhookReceiver
 from wikistream.errors import AlertDeliveryError
 from wikistream.observe.alerts import Alert, AlertEvaluator, AlertStatus, Finding, Severity
 from wikistream.observe.sinks import LogAlertSink, WebhookAlertSink
@@ -21,57 +18,9 @@ from wikistream.observe.state import PipelineState
 TOKEN = "T0001/B0002/s3cr3tW3bh00kT0k3n"
 
 
-class Receiver:
-    """Answers POSTs with queued status codes (then 200) and records each JSON body."""
-
-    def __init__(self) -> None:
-        self.statuses: list[int] = []
-        self.delay_s = 0.0
-        self.bodies: list[dict] = []
-        self.paths: list[str] = []
-        self.headers: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                receiver.paths.append(self.path)
-                receiver.headers.append(dict(self.headers))
-                time.sleep(receiver.delay_s)
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                reply = b"ok" if status == 200 else b"server_error"
-                try:
-                    self.send_response(status)
-                    if status == 429:
-                        self.send_header("Retry-After", "2")
-                    self.send_header("Content-Length", str(len(reply)))
-                    self.end_headers()
-                    self.wfile.write(reply)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out first (the timeout test)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/services/{TOKEN}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(f"/services/{TOKEN}")
     yield r
     r.close()
 
@@ -101,7 +50,9 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def test_posts_slack_blocks_and_structured_payload(receiver: Receiver, clock: FakeClock) -> None:
+def test_posts_slack_blocks_and_structured_payload(
+    receiver: WebhookReceiver, clock: FakeClock
+) -> None:
     WebhookAlertSink(receiver.url).send(make_alert(clock))
     (body,) = receiver.bodies
     assert receiver.paths == [f"/services/{TOKEN}"]
@@ -118,7 +69,7 @@ def test_posts_slack_blocks_and_structured_payload(receiver: Receiver, clock: Fa
 
 
 def test_details_that_json_cannot_encode_are_sent_as_text(
-    receiver: Receiver, clock: FakeClock
+    receiver: WebhookReceiver, clock: FakeClock
 ) -> None:
     alert = make_alert(clock)
     odd = Alert(**{**{f: getattr(alert, f) for f in alert.__slots__}, "details": {"at": clock.now}})
@@ -126,7 +77,9 @@ def test_details_that_json_cannot_encode_are_sent_as_text(
     assert receiver.bodies[0]["wikistream"]["at"] == "2026-02-26 12:00:00+00:00"
 
 
-def test_server_errors_are_retried_with_backoff(receiver: Receiver, clock: FakeClock) -> None:
+def test_server_errors_are_retried_with_backoff(
+    receiver: WebhookReceiver, clock: FakeClock
+) -> None:
     receiver.statuses = [500, 503]
     sleeps = Sleeps()
     WebhookAlertSink(receiver.url, attempts=3, backoff_s=0.5, sleep=sleeps).send(make_alert(clock))
@@ -134,7 +87,7 @@ def test_server_errors_are_retried_with_backoff(receiver: Receiver, clock: FakeC
     assert sleeps == [0.5, 1.0]
 
 
-def test_429_honours_retry_after(receiver: Receiver, clock: FakeClock) -> None:
+def test_429_honours_retry_after(receiver: WebhookReceiver, clock: FakeClock) -> None:
     receiver.statuses = [429]
     sleeps = Sleeps()
     WebhookAlertSink(receiver.url, backoff_s=0.1, sleep=sleeps).send(make_alert(clock))
@@ -142,7 +95,7 @@ def test_429_honours_retry_after(receiver: Receiver, clock: FakeClock) -> None:
 
 
 def test_persistent_500_raises_after_retries_and_the_evaluator_keeps_working(
-    receiver: Receiver, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    receiver: WebhookReceiver, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     receiver.statuses = [500] * 10
     sink = WebhookAlertSink(receiver.url, attempts=3, backoff_s=0, sleep=Sleeps())
@@ -180,7 +133,7 @@ def test_connection_refused_raises_after_retries(clock: FakeClock) -> None:
     assert sleeps == [0.2, 0.4]
 
 
-def test_client_error_is_not_retried(receiver: Receiver, clock: FakeClock) -> None:
+def test_client_error_is_not_retried(receiver: WebhookReceiver, clock: FakeClock) -> None:
     receiver.statuses = [404]
     with pytest.raises(AlertDeliveryError, match="HTTP 404") as info:
         WebhookAlertSink(receiver.url, sleep=Sleeps()).send(make_alert(clock))
@@ -188,7 +141,7 @@ def test_client_error_is_not_retried(receiver: Receiver, clock: FakeClock) -> No
     assert len(receiver.bodies) == 1
 
 
-def test_slow_receiver_times_out(receiver: Receiver, clock: FakeClock) -> None:
+def test_slow_receiver_times_out(receiver: WebhookReceiver, clock: FakeClock) -> None:
     receiver.delay_s = 1.0
     sink = WebhookAlertSink(receiver.url, timeout_s=0.2, attempts=2, backoff_s=0, sleep=Sleeps())
     with pytest.raises(AlertDeliveryError, match="ReadTimeout"):
@@ -196,7 +149,7 @@ def test_slow_receiver_times_out(receiver: Receiver, clock: FakeClock) -> None:
 
 
 def test_webhook_token_never_reaches_logs_errors_or_repr(
-    receiver: Receiver, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    receiver: WebhookReceiver, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret_part = TOKEN.rsplit("/", 1)[1]
     with caplog.at_level(logging.DEBUG):

@@ -180,3 +180,30 @@ def test_pipeline_page_survives_an_unreadable_lake(
     assert "database is locked" in body["lake"]["error"]
     assert len(body["stages"]) == 3
     assert body["log"]["dlq"]["last_hour"] == 3
+
+
+def test_a_checkpoint_ingest_refuses_shows_no_counters_but_keeps_the_page(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"data_dir": tmp_path / "data"})
+    log = open_event_log(settings)
+    log.append(
+        {"dlq-events": [NewRecord(value=b'{"error_type": "too_large"}')]},
+        checkpoint=(
+            "ingest",
+            {
+                "version": 99,
+                "counters": {"received": 7},
+                "coverage": {"hours": {"h": {"t|0": [3, 1, 0]}}},
+            },
+        ),
+    )
+    try:
+        figures = pipeline.log_figures(
+            log, LakeReader(open_catalog(settings)), "raw-events", "dlq-events"
+        )
+    finally:
+        log.close()
+    assert figures["available"] is True
+    assert figures["ingest_counters"] == {}
+    assert figures["ingest_updated_at"] is None
+    assert figures["coverage"][0]["coverage_pct"] == 75.0
+    assert figures["dlq"]["reasons_last_hour"] == {"too_large": 1}

@@ -69,14 +69,13 @@ def run_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Run the gate over the layer's data (or --date slices); exit 1 when it fails."""
-    from wikistream.lake.catalog import ensure_lake, open_catalog  # pyiceberg: slow to import
+    from wikistream.lake.catalog import open_lake  # pyiceberg: slow to import
     from wikistream.quality.gate import run_gate
     from wikistream.quality.slices import SliceSpec
 
     settings = state(ctx).settings()
     spec = SliceSpec(tuple(date or ()), batch_id)
-    catalog = open_catalog(settings)
-    ensure_lake(catalog)
+    catalog = open_lake(settings)
     result = run_gate(settings, catalog, layer.value, spec)
     if output is OutputFormat.json:
         data: dict[str, Any] = result.to_dict()

@@ -15,7 +15,7 @@ and survive restarts.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,7 +76,7 @@ class SourceCoverage:
         """
         slot = self._slots.get((hour, topic, partition))
         if slot is None:
-            key = f"{topic}|{partition}"
+            key = partition_key(topic, partition)
             slot = self._slots[(hour, topic, partition)] = (self._counts(hour, key), key)
         counts, key = slot
         mark = f"{scope} {key}" if scope else key
@@ -120,12 +120,7 @@ class SourceCoverage:
 
     def rows(self) -> list[CoverageRow]:
         """Ledger lines, newest hour first."""
-        result = []
-        for hour in sorted(self._hours, reverse=True):
-            for key, (received, skipped, dups) in sorted(self._hours[hour].items()):
-                topic, _, part = key.rpartition("|")
-                result.append(CoverageRow(hour, topic, int(part), received, skipped, dups))
-        return result
+        return _ledger_rows(self._hours)
 
     def state(self) -> dict[str, Any]:
         """JSON-able state for the checkpoint."""
@@ -133,8 +128,37 @@ class SourceCoverage:
 
 
 def rows_from_state(state: dict[str, Any] | None) -> list[CoverageRow]:
-    """Ledger lines from a stored checkpoint's ``coverage`` entry."""
-    return SourceCoverage(0, state).rows()
+    """Ledger lines from a stored checkpoint's ``coverage`` entry, newest hour first.
+
+    Read for display, so a malformed entry (not ``"<topic>|<partition>": [received, skipped,
+    duplicates, ...]`` under an hour) is skipped instead of failing the whole report.
+    """
+    hours = (state or {}).get("hours")
+    return _ledger_rows(hours if isinstance(hours, dict) else {})
+
+
+def _ledger_rows(hours: Mapping[str, Any]) -> list[CoverageRow]:
+    result = []
+    for hour in sorted(hours, reverse=True):
+        parts = hours[hour]
+        if not isinstance(parts, dict):
+            continue
+        for key, counts in sorted(parts.items()):
+            row = _ledger_row(str(hour), str(key), counts)
+            if row is not None:
+                result.append(row)
+    return result
+
+
+def _ledger_row(hour: str, key: str, counts: Any) -> CoverageRow | None:
+    if not isinstance(counts, list) or len(counts) < 3:
+        return None
+    topic, _, part = key.rpartition("|")
+    try:
+        received, skipped, duplicates = (int(x) for x in counts[:3])
+        return CoverageRow(hour, topic, int(part), received, skipped, duplicates)
+    except (TypeError, ValueError):
+        return None
 
 
 class RecentIds:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from wikistream.clock import parse_iso_utc, utc_now
+from wikistream.clock import parse_iso_utc_or_none, seconds_since, utc_now
 from wikistream.errors import OffsetOutOfRangeError
-from wikistream.eventlog.base import EventLog, LogRecord, lag
+from wikistream.eventlog.base import EventLog, LogRecord, TopicStats, lag
 from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
 from wikistream.ingest.ledger import rows_from_state
 
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from wikistream.settings import Settings
 
 PREVIEW_CHARS = 120
-
-
-def _age_s(when: datetime | None, now: datetime) -> float | None:
-    return None if when is None else round((now - when).total_seconds(), 1)
 
 
 def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
@@ -42,14 +38,14 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
                 "last_offsets": dict(st.last_offsets),
                 "oldest": st.oldest,
                 "newest": st.newest,
-                "newest_age_s": _age_s(st.newest, now),
+                "newest_age_s": seconds_since(st.newest, now),
                 "size_bytes": st.size_bytes,
             }
         )
     state = IngestState.from_body(log.load_checkpoint(CHECKPOINT_NAME))
     heartbeat = state.canary.as_dict()
     last_canary = heartbeat.get("last_received_at")
-    heartbeat["age_s"] = _age_s(_parse(last_canary), now)
+    heartbeat["age_s"] = seconds_since(parse_iso_utc_or_none(last_canary), now)
     return {
         "generated_at": now,
         "topics": topics,
@@ -74,15 +70,6 @@ def log_report(log: EventLog, settings: Settings) -> dict[str, Any]:
             for row in rows_from_state(state.coverage)
         ],
     }
-
-
-def _parse(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return parse_iso_utc(text)
-    except ValueError:
-        return None
 
 
 def _groups(log: EventLog, topics: list[str]) -> list[dict[str, Any]]:
@@ -118,11 +105,17 @@ def _groups(log: EventLog, topics: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def latest_dlq(log: EventLog, topic: str, limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` dead-letter records, newest first, decoded for display."""
+def read_dlq(
+    log: EventLog, topic: str, limit: int, stats: TopicStats | None = None
+) -> list[tuple[LogRecord, dict[str, Any]]]:
+    """Up to ``limit`` newest dead letters of each partition with their bodies, oldest first.
+
+    ``stats`` is ``log.stats(topic)`` when the caller already has it. A record that is not a
+    JSON object comes back as ``{"error_type": "unreadable", ...}``: shown, never skipped.
+    """
     if limit <= 0:
         return []
-    st = log.stats(topic)
+    st = stats if stats is not None else log.stats(topic)
     position = {
         p: max(st.first_offsets.get(p, 0) - 1, last - limit) for p, last in st.last_offsets.items()
     }
@@ -131,16 +124,25 @@ def latest_dlq(log: EventLog, topic: str, limit: int) -> list[dict[str, Any]]:
     except OffsetOutOfRangeError:  # retention ran between stats() and read()
         records = log.read(topic, {}, limit * max(1, len(position)))
     records.sort(key=lambda r: (r.timestamp, r.partition, r.offset))
-    return [_dlq_row(r) for r in reversed(records[-limit:])]
+    return [(record, _dlq_body(record)) for record in records]
 
 
-def _dlq_row(record: LogRecord) -> dict[str, Any]:
+def latest_dlq(log: EventLog, topic: str, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` dead-letter records, newest first, decoded for display."""
+    return [_dlq_row(r, body) for r, body in reversed(read_dlq(log, topic, limit)[-limit:])]
+
+
+def _dlq_body(record: LogRecord) -> dict[str, Any]:
     try:
         body = msgspec.json.decode(record.value)
     except msgspec.DecodeError:
         body = None
     if not isinstance(body, dict):
-        body = {"error_type": "unreadable", "error": "DLQ record is not a JSON object"}
+        body = {"error_type": "unreadable", "error": "the DLQ record is not a JSON object"}
+    return body
+
+
+def _dlq_row(record: LogRecord, body: dict[str, Any]) -> dict[str, Any]:
     payload = body.get("raw_payload")
     if payload is None and body.get("original_event") is not None:
         payload = msgspec.json.encode(body["original_event"]).decode("utf-8", "replace")

@@ -28,8 +28,9 @@ from wikistream.lake.catalog_config import (
     ensure_local_warehouse,
 )
 from wikistream.lake.catalog_errors import catalog_errors
-from wikistream.lake.redact import redact_secrets_in_logs, secret_values
+from wikistream.lake.redact import secret_values
 from wikistream.lake.schemas import ALL_TABLES, NAMESPACES, TABLE_PROPERTIES, TableDef
+from wikistream.redaction import redact_secrets_in_logs
 
 if TYPE_CHECKING:
     from wikistream.settings import Settings
@@ -41,6 +42,7 @@ __all__ = [
     "ensure_lake",
     "ensure_table",
     "open_catalog",
+    "open_lake",
 ]
 
 
@@ -105,3 +107,10 @@ def ensure_lake(catalog: Catalog) -> dict[str, Table]:
             with contextlib.suppress(NamespaceAlreadyExistsError):
                 catalog.create_namespace(namespace)
     return {table.identifier: ensure_table(catalog, table) for table in ALL_TABLES}
+
+
+def open_lake(settings: Settings) -> Catalog:
+    """Open the configured catalog (:func:`open_catalog`) with every WikiStream table created."""
+    catalog = open_catalog(settings)
+    ensure_lake(catalog)
+    return catalog

@@ -22,7 +22,8 @@ from wikistream.errors import (
     WikiStreamError,
 )
 from wikistream.lake.catalog_config import sigv4_enabled
-from wikistream.lake.redact import redact_text, redact_uri, secret_values
+from wikistream.lake.redact import redact_uri, secret_values
+from wikistream.redaction import redact_text
 
 # Answers callers act on (create if missing, load if it exists): never translated.
 PASS_THROUGH: tuple[type[BaseException], ...] = (

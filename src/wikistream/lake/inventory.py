@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.table import Table
 
+from wikistream.lake.bronze import POSITION_PROPERTY
 from wikistream.lake.schemas import ALL_TABLES
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
-
-POSITION_PROPERTY = "wikistream.log-position"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Typed constructors for the pyiceberg row filters the lake steps build.
+"""Typed constructors for the pyiceberg row filters WikiStream builds (lake, quality, serve).
 
 pyiceberg's expression classes are pydantic models whose constructor signatures mypy cannot read;
-these functions give the steps a typed surface with the same meaning.
+these functions give every caller a typed surface with the same meaning, so no other module
+builds ``EqualTo``/``In``/... itself.
 """
 
 from __future__ import annotations

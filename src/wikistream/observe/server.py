@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 
-from wikistream.errors import ConfigError
+from wikistream.listener import bind_error, http_url, stop_serving
 from wikistream.observe.metrics import PipelineMetrics
 
 logger = logging.getLogger(__name__)
@@ -29,15 +28,11 @@ class MetricsServer:
     @property
     def url(self) -> str:
         """The scrape URL, e.g. ``http://127.0.0.1:9108/metrics``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/metrics"
+        return http_url(self.host, self.port, "/metrics")
 
     def close(self) -> None:
         """Stop serving and release the socket (idempotent)."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        stop_serving(self._server, self._thread, timeout_s=5)
 
     def __enter__(self) -> MetricsServer:
         return self
@@ -61,17 +56,14 @@ def serve_metrics(
     try:
         server, thread = start_http_server(port, addr=host, registry=metrics.registry)
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"metrics port {port} on {host} is already in use; stop the other process or "
-                f"choose another port, e.g. WIKISTREAM_OBSERVE__METRICS_PORT={port + 1} "
-                "(0 picks a free one)",
-                key="observe.metrics_port",
-            ) from exc
-        raise ConfigError(
-            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}; check "
-            "observe.metrics_host / observe.metrics_port",
-            key="observe.metrics_host",
+        raise bind_error(
+            exc,
+            host,
+            port,
+            serving="metrics",
+            host_key="observe.metrics_host",
+            port_key="observe.metrics_port",
+            hint=f"e.g. WIKISTREAM_OBSERVE__METRICS_PORT={port + 1}",
         ) from exc
     bound = MetricsServer(host, int(server.server_port), server, thread)
     logger.info("serving Prometheus metrics at %s", bound.url)

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from wikistream.errors import AlertDeliveryError, ConfigError, DependencyMissingError
 from wikistream.observe.alerts import Alert, AlertSink, AlertStatus, Severity
-from wikistream.observe.redact import redact_secret_in_logs
+from wikistream.redaction import MASK, redact_secret_in_library_logs
 
 if TYPE_CHECKING:
     from wikistream.observe.config import ObserveSettings
@@ -106,7 +106,7 @@ class WebhookAlertSink:
         self.timeout_s, self.attempts, self.backoff_s = timeout_s, max(1, attempts), backoff_s
         self._sleep = sleep
         self._transport = transport
-        redact_secret_in_logs(self._url.get_secret_value(), self.target)
+        redact_secret_in_library_logs(self._url.get_secret_value(), self.target)
 
     def __repr__(self) -> str:
         return f"WebhookAlertSink(target={self.target!r}, attempts={self.attempts})"
@@ -198,7 +198,7 @@ class SmtpAlertSink:
         self.starttls, self.timeout_s = starttls, timeout_s
         self._ssl_context = ssl_context
         if password is not None:
-            redact_secret_in_logs(password.get_secret_value(), "**********")
+            redact_secret_in_library_logs(password.get_secret_value(), MASK)
 
     def __repr__(self) -> str:
         return (

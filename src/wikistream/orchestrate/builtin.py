@@ -91,12 +91,11 @@ def bronze_stage(ctx: StageContext) -> None:
     """Event log → bronze.raw_events, committing on the row/time triggers, until stopped."""
     from wikistream.eventlog.registry import open_event_log
     from wikistream.lake.bronze import BronzeWriter
-    from wikistream.lake.catalog import ensure_lake, open_catalog
+    from wikistream.lake.catalog import open_lake
 
     settings = ctx.settings
     event_log = open_event_log(settings)
-    catalog = open_catalog(settings)
-    ensure_lake(catalog)
+    catalog = open_lake(settings)
     writer = BronzeWriter(settings, event_log, catalog)
     try:
         while not ctx.stop.is_set():
@@ -127,13 +126,12 @@ def bronze_stage(ctx: StageContext) -> None:
 
 def refine_stage(ctx: StageContext) -> None:
     """Gates, silver and gold behind bronze, each advancing as soon as its input has new data."""
-    from wikistream.lake.catalog import ensure_lake, open_catalog
+    from wikistream.lake.catalog import open_lake
     from wikistream.orchestrate.refine import Refiner
 
     options = RunOptions.from_dict(ctx.options)
     settings = ctx.settings
-    catalog = open_catalog(settings)
-    ensure_lake(catalog)
+    catalog = open_lake(settings)
     gates: dict[str, Any] = {}
 
     def on_gate(result: GateResult) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wikistream.lake.catalog import ensure_lake, open_catalog
+from wikistream.lake.catalog import open_catalog, open_lake
 from wikistream.lake.changes import Cursor
 from wikistream.lake.gold import GoldStep
 from wikistream.lake.silver import SilverStep
@@ -21,9 +21,7 @@ from wikistream.settings import Settings
 
 
 def _refiner(settings: Settings) -> Refiner:
-    catalog = open_catalog(settings)
-    ensure_lake(catalog)
-    return Refiner(settings, catalog)
+    return Refiner(settings, open_lake(settings))
 
 
 def _gate(settings: Settings, downstream: str) -> dict[str, Any]:

@@ -10,33 +10,22 @@ dashboard.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from wikistream.clock import parse_iso_utc
+from wikistream.atomic_file import write_text_atomic
+from wikistream.clock import parse_iso_utc_or_none
 from wikistream.observe.alerts import Alert
 from wikistream.observe.metrics import PipelineMetrics
 from wikistream.observe.series import STAGE_STATES
-from wikistream.orchestrate.status import StageStatus, status_dir
+from wikistream.orchestrate.status import RUN_DIR, StageStatus, status_dir
 
 if TYPE_CHECKING:
     from wikistream.quality.gate import GateResult
 
 ALERTS_FILE = "alerts.json"
-
-
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return parse_iso_utc(text)
-    except ValueError:
-        return None
 
 
 class StatusFeed:
@@ -77,8 +66,8 @@ class StatusFeed:
         }
         self.metrics.observe_ingest_totals(
             totals,
-            last_event_at=_time(source.get("last_event_at")) or status.progress_at,
-            last_canary_at=_time(canary.get("last_received_at")),
+            last_event_at=parse_iso_utc_or_none(source.get("last_event_at")) or status.progress_at,
+            last_canary_at=parse_iso_utc_or_none(canary.get("last_received_at")),
         )
 
     def _bronze(self, status: StageStatus) -> None:
@@ -90,7 +79,10 @@ class StatusFeed:
         batch = status.details.get("last_batch") or {}
         if self._new("bronze.batch", batch.get("at")):
             self.metrics.observe_layer_commit(
-                "bronze", 0, batch.get("event_times") or (), committed_at=_time(batch.get("at"))
+                "bronze",
+                0,
+                batch.get("event_times") or (),
+                committed_at=parse_iso_utc_or_none(batch.get("at")),
             )
             # the latest batch per tick: a sample of batch times, not one per commit
             if batch.get("processing_ms") is not None:
@@ -101,7 +93,9 @@ class StatusFeed:
             step = status.details.get(f"last_{layer}") or {}
             if self._new(f"{layer}.step", step.get("at")):
                 self.metrics.observe_layer_commit(
-                    layer, int(step.get("rows_out", 0)), committed_at=_time(step.get("at"))
+                    layer,
+                    int(step.get("rows_out", 0)),
+                    committed_at=parse_iso_utc_or_none(step.get("at")),
                 )
                 self.metrics.observe_step(layer, "process", True, float(step.get("duration_s", 0)))
         for gate in (status.details.get("gates") or {}).values():
@@ -162,7 +156,7 @@ def observe_gate_record(metrics: PipelineMetrics, gate: Mapping[str, Any]) -> No
             not any(getattr(r, "blocking", False) for r in results),
             results,
             run_id=gate["run_id"],
-            at=_time(gate.get("at")),
+            at=parse_iso_utc_or_none(gate.get("at")),
         )
 
 
@@ -180,17 +174,19 @@ def write_alerts(data_dir: Path, alerts: list[Alert]) -> None:
         }
         for a in alerts
     ]
-    directory = status_dir(data_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".alerts.", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(body, handle)
-    os.replace(tmp, directory / ALERTS_FILE)
+    write_text_atomic(status_dir(data_dir) / ALERTS_FILE, json.dumps(body))
 
 
 def read_alerts(data_dir: Path) -> list[dict[str, Any]]:
-    """The active alarms last written by a running `wikistream run` (empty when none)."""
+    """The active alarms last written by a running `wikistream run` (empty when none or bad).
+
+    A list wrapped as ``{"alerts": [...]}`` (or ``"alarms"``) is read too; entries that are
+    not objects are skipped.
+    """
     try:
-        body = json.loads((data_dir / "run" / ALERTS_FILE).read_text(encoding="utf-8"))
+        body = json.loads((data_dir / RUN_DIR / ALERTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
+    if isinstance(body, dict):
+        body = body.get("alerts", body.get("alarms", []))
     return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []

@@ -122,7 +122,7 @@ def run_once(
     from wikistream.ingest.ingestor import Ingestor
     from wikistream.ingest.lock import hold_ingest_lock
     from wikistream.lake.bronze import BronzeWriter
-    from wikistream.lake.catalog import ensure_lake, open_catalog
+    from wikistream.lake.catalog import open_lake
     from wikistream.orchestrate.refine import Refiner
 
     stop = stop or threading.Event()
@@ -141,8 +141,7 @@ def run_once(
             with hold_ingest_lock(settings.data_dir):
                 ingestor = Ingestor(settings, event_log, resume_key=resume_key)
                 summary.ingest = ingestor.run(source, stop).as_dict()
-        catalog = open_catalog(settings)
-        ensure_lake(catalog)
+        catalog = open_lake(settings)
         if "bronze" in options.stages and not stop.is_set():
             writer = BronzeWriter(settings, event_log, catalog)
             try:

@@ -8,7 +8,7 @@ from typing import Any
 from wikistream.clock import utc_now
 from wikistream.orchestrate.console import stage_rows
 from wikistream.orchestrate.feed import read_alerts
-from wikistream.orchestrate.status import read_all_status
+from wikistream.orchestrate.status import is_stale, read_all_status
 from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,8 @@ def pipeline_status(settings: Settings) -> dict[str, Any]:
     }
     for row in body["stages"]:
         status = statuses.get(row["stage"])
-        if status is not None:
-            stale = (utc_now() - status.heartbeat_at).total_seconds() > 15
-            if stale and status.state not in ("done", "stopped", "failed"):
-                row["state"] = f"{row['state']} (no heartbeat: not running?)"
+        if status is not None and is_stale(status, utc_now()):
+            row["state"] = f"{row['state']} (no heartbeat: not running?)"
     if not settings.data_dir.is_dir():
         # Opening the catalog would create an empty lake under a mistyped --data-dir.
         body["errors"].append(

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from wikistream.atomic_file import write_text_atomic
 from wikistream.clock import parse_iso_utc, utc_now
 
 RUN_DIR = "run"
+FINAL_STATES = frozenset({"stopped", "done", "failed"})
+STALE_AFTER_S = 15.0
+"""A stage that has not finished and has not beaten its heartbeat (about 1/s) for this long is
+stale: its process is gone or frozen."""
 
 
 @dataclass
@@ -57,6 +61,13 @@ class StageStatus:
         return cls(**{k: v for k, v in body.items() if k in known})
 
 
+def is_stale(status: StageStatus, now: datetime) -> bool:
+    """True when a stage that has not finished has no heartbeat for :data:`STALE_AFTER_S`."""
+    if status.state in FINAL_STATES or status.heartbeat_at is None:  # a file with a null time
+        return False
+    return (now - status.heartbeat_at).total_seconds() > STALE_AFTER_S
+
+
 def status_dir(data_dir: Path) -> Path:
     """The directory holding status, lock and pid files."""
     path = data_dir / RUN_DIR
@@ -66,16 +77,8 @@ def status_dir(data_dir: Path) -> Path:
 
 def write_status(data_dir: Path, status: StageStatus) -> None:
     """Replace the stage's status file atomically."""
-    directory = status_dir(data_dir)
     status.heartbeat_at = utc_now()
-    fd, tmp = tempfile.mkstemp(prefix=f".{status.stage}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(status.to_json())
-        os.replace(tmp, directory / f"{status.stage}.status.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(status_dir(data_dir) / f"{status.stage}.status.json", status.to_json())
 
 
 def read_status(data_dir: Path, stage: str) -> StageStatus | None:

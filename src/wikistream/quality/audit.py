@@ -20,9 +20,9 @@ from pyiceberg.catalog import Catalog
 from wikistream.clock import utc_now
 from wikistream.errors import QualityError
 from wikistream.lake.catalog import ensure_table
+from wikistream.lake.predicates import all_of, eq, ge
 from wikistream.lake.schemas import QUALITY_RESULTS
 from wikistream.quality.checks import BLOCKING_STATUSES, CheckType, Status
-from wikistream.quality.filters import all_of, column_eq, column_ge
 from wikistream.quality.slices import SliceInfo
 
 OVERRIDE_CHECK = "operator_override"
@@ -57,12 +57,12 @@ def read_rows(
     """Audit rows of one run and/or layer, optionally only from ``run_date >= since_date``."""
     conditions = []
     if run_id is not None:
-        conditions.append(column_eq("run_id", run_id))
+        conditions.append(eq("run_id", run_id))
     if layer is not None:
-        conditions.append(column_eq("layer", layer))
+        conditions.append(eq("layer", layer))
     if since_date is not None:  # run_date is a partition column: this prunes whole files
-        conditions.append(column_ge("run_date", since_date))
-    expr = all_of(*conditions)
+        conditions.append(ge("run_date", since_date))
+    expr = all_of(conditions)
     table = ensure_table(catalog, QUALITY_RESULTS)
     if table.current_snapshot() is None:
         return []

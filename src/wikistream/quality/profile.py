@@ -23,11 +23,11 @@ from pyiceberg.catalog import Catalog
 from wikistream.clock import to_iso
 from wikistream.errors import QualityError
 from wikistream.lake.catalog import ensure_table
+from wikistream.lake.predicates import all_of, eq, ge
 from wikistream.lake.schemas import PROFILE_METRICS
 from wikistream.quality.checks import ident
 from wikistream.quality.config import QualitySettings
 from wikistream.quality.engine import RELATION, connect
-from wikistream.quality.filters import all_of, column_eq, column_ge
 
 _QUANTILES: tuple[tuple[str, float], ...] = (
     ("percentile_25", 0.25),
@@ -166,7 +166,7 @@ def read_baseline(
     since = (now - timedelta(days=days)).date().isoformat()
     rows = (
         table.scan(
-            row_filter=all_of(column_eq("layer", layer), column_ge("run_date", since)),
+            row_filter=all_of([eq("layer", layer), ge("run_date", since)]),
             selected_fields=("run_id", "table_name", "column_name", "null_rate"),
         )
         .to_arrow()

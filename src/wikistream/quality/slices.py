@@ -22,8 +22,8 @@ from pyiceberg.expressions import BooleanExpression
 
 from wikistream.errors import LakeError, QualityError
 from wikistream.lake.catalog import ensure_table
+from wikistream.lake.predicates import all_of, ge, is_in, lt
 from wikistream.lake.schemas import TableDef
-from wikistream.quality.filters import all_of, column_ge, column_in, column_lt
 
 
 def _valid_date(text: str) -> str:
@@ -115,14 +115,14 @@ def data_dates(relation: pa.Table, date_column: str) -> tuple[str, ...]:
 
 def _row_filter(defn: TableDef, date_column: str, dates: tuple[str, ...]) -> BooleanExpression:
     if not dates:
-        return all_of()
-    conditions = [column_in(date_column, dates)]
+        return all_of([])
+    conditions = [is_in(date_column, dates)]
     if "event_timestamp" in defn.column_names and date_column == "event_date":
         # bronze is partitioned by day(event_timestamp): a range on it prunes files
         end = date.fromordinal(date.fromisoformat(dates[-1]).toordinal() + 1)
-        conditions.append(column_ge("event_timestamp", f"{dates[0]}T00:00:00+00:00"))
-        conditions.append(column_lt("event_timestamp", f"{end.isoformat()}T00:00:00+00:00"))
-    return all_of(*conditions)
+        conditions.append(ge("event_timestamp", f"{dates[0]}T00:00:00+00:00"))
+        conditions.append(lt("event_timestamp", f"{end.isoformat()}T00:00:00+00:00"))
+    return all_of(conditions)
 
 
 def read_slice(

@@ -13,19 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-from pyiceberg.expressions import (
-    AlwaysFalse,
-    AlwaysTrue,
-    BooleanExpression,
-    EqualTo,
-    GreaterThanOrEqual,
-    In,
-)
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.table import Table
 
 from wikistream.clock import parse_iso_utc
@@ -183,24 +176,3 @@ def empty_table(name: str, columns: Sequence[str] | None) -> pa.Table:
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
     return schema.empty_table()
-
-
-# pyiceberg's predicate classes are pydantic models whose generated signatures mypy misreads.
-def col_eq(column: str, value: Any) -> BooleanExpression:
-    """``column = value``."""
-    result: BooleanExpression = EqualTo(column, value)  # type: ignore[call-arg,arg-type]
-    return result
-
-
-def col_ge(column: str, value: Any) -> BooleanExpression:
-    """``column >= value`` (timestamps as ISO-8601 strings)."""
-    result: BooleanExpression = GreaterThanOrEqual(column, value)  # type: ignore[call-arg,arg-type]
-    return result
-
-
-def col_in(column: str, values: Sequence[Any]) -> BooleanExpression:
-    """``column IN values``; always false for no values."""
-    if not values:
-        return AlwaysFalse()
-    result: BooleanExpression = In(column, set(values))  # type: ignore[call-arg,arg-type]
-    return result

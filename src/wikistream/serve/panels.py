@@ -16,7 +16,8 @@ import duckdb
 import pyarrow as pa
 
 from wikistream.clock import utc_now
-from wikistream.serve.lakeread import LakeReader, col_eq, col_in
+from wikistream.lake.predicates import eq, is_in
+from wikistream.serve.lakeread import LakeReader
 from wikistream.serve.query import arrow_rows
 
 HOURS = list(range(24))
@@ -180,7 +181,7 @@ def risk_panel(reader: LakeReader, day: str | None = None) -> dict[str, Any]:
             "silver.cleaned_events",
             ["user_normalized", "domain", "title", "event_type", "revision_old", "revision_new",
              "length_delta", "event_timestamp"],
-            col_eq("event_date", chosen) & col_in("user_normalized", names),
+            eq("event_date", chosen) & is_in("user_normalized", names),
         )  # fmt: skip
         for row in run_sql(RISK_DIFFS_SQL, {"per_user": DIFFS_PER_USER}, silver=silver):
             row["url"] = diff_url(row["domain"], row["revision_new"], row["revision_old"])

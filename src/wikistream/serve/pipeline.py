@@ -15,29 +15,30 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pyarrow as pa
 
-from wikistream.clock import to_iso, utc_now
-from wikistream.errors import OffsetOutOfRangeError, WikiStreamError
+from wikistream.clock import seconds_since, to_iso, utc_now
+from wikistream.errors import IngestError, WikiStreamError
 from wikistream.eventlog.base import EventLog, lag
-from wikistream.orchestrate.status import RUN_DIR, read_all_status
-from wikistream.serve.lakeread import LakeReader, col_ge
+from wikistream.ingest.checkpoint import CHECKPOINT_NAME, IngestState
+from wikistream.ingest.ledger import rows_from_state
+from wikistream.ingest.report import read_dlq
+from wikistream.lake.bronze import GROUP as BRONZE_GROUP
+from wikistream.lake.bronze import POSITION_PROPERTY as BRONZE_POSITION_PROPERTY
+from wikistream.lake.predicates import ge
+from wikistream.orchestrate.feed import read_alerts
+from wikistream.orchestrate.status import is_stale, read_all_status
+from wikistream.serve.lakeread import LakeReader
 from wikistream.serve.panels import run_sql
 
 log = logging.getLogger(__name__)
 
-ALERTS_FILE = "alerts.json"
-BRONZE_GROUP = "wikistream-bronze"
-BRONZE_POSITION_PROPERTY = "wikistream.log-position"
 WINDOW = timedelta(hours=1)
 FRESHNESS_WINDOW = timedelta(minutes=15)
 GATE_WINDOW = timedelta(hours=48)
 RATE_WINDOW = timedelta(seconds=60)
 DLQ_SCAN = 1000
 DLQ_SHOWN = 10
-STALE_HEARTBEAT_S = 15.0
-FINAL_STATES = frozenset({"stopped", "done", "failed"})
 
 # Minute buckets from epoch seconds: date_trunc on TIMESTAMPTZ goes through ICU and is ~5x slower.
 THROUGHPUT_SQL = """
@@ -67,30 +68,23 @@ GROUP BY run_id, layer ORDER BY run_timestamp, run_id
 """
 
 
-def _age_s(when: datetime | None, now: datetime) -> float | None:
-    return None if when is None else round((now - when).total_seconds(), 1)
-
-
 def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
     """Every stage status file, with heartbeat/progress ages and a staleness flag."""
     rows = []
     for name, st in sorted(read_all_status(data_dir).items()):
-        heartbeat_age = _age_s(st.heartbeat_at, now)
         rows.append(
             {
                 "stage": name,
                 "state": st.state,
                 "pid": st.pid,
                 "started_at": to_iso(st.started_at),
-                "heartbeat_age_s": heartbeat_age,
-                "progress_age_s": _age_s(st.progress_at, now),
+                "heartbeat_age_s": seconds_since(st.heartbeat_at, now),
+                "progress_age_s": seconds_since(st.progress_at, now),
                 "pending": st.pending,
                 "message": st.message,
                 "last_error": st.last_error,
                 "counters": st.counters,
-                "stale": st.state not in FINAL_STATES
-                and heartbeat_age is not None
-                and heartbeat_age > STALE_HEARTBEAT_S,
+                "stale": is_stale(st, now),
             }
         )
     return rows
@@ -98,53 +92,28 @@ def stage_rows(data_dir: Path, now: datetime) -> list[dict[str, Any]]:
 
 def read_alarms(data_dir: Path) -> list[dict[str, Any]]:
     """Active alarms written by the runner to ``run/alerts.json`` (empty if absent or bad)."""
-    path = data_dir / RUN_DIR / ALERTS_FILE
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if isinstance(body, dict):
-        body = body.get("alerts", body.get("alarms", []))
-    if not isinstance(body, list):
-        return []
     keys = ("name", "severity", "status", "title", "since")
-    return [{k: item.get(k) for k in keys} for item in body if isinstance(item, dict)]
+    return [{k: item.get(k) for k in keys} for item in read_alerts(data_dir)]
 
 
 def dlq_summary(event_log: EventLog, topic: str, now: datetime) -> dict[str, Any]:
     """Dead letters: total retained, per minute over the last hour, reasons, the latest few."""
     stats = event_log.stats(topic)
-    start = {
-        p: max(stats.first_offsets.get(p, 0) - 1, last - DLQ_SCAN)
-        for p, last in stats.last_offsets.items()
-    }
-    try:
-        records = event_log.read(topic, start, DLQ_SCAN * max(1, len(start)))
-    except OffsetOutOfRangeError:  # retention ran between stats() and read()
-        records = event_log.read(topic, {}, DLQ_SCAN * max(1, len(start)))
-    records.sort(key=lambda r: (r.timestamp, r.partition, r.offset))
-    decoded: list[tuple[datetime, dict[str, Any]]] = []
-    for record in records:
-        try:
-            body = msgspec.json.decode(record.value)
-        except msgspec.DecodeError:
-            body = None
-        if not isinstance(body, dict):
-            body = {"error_type": "unreadable", "error": "the DLQ record is not a JSON object"}
-        decoded.append(
-            (
-                record.timestamp,
-                {
-                    "offset": record.offset,
-                    "partition": record.partition,
-                    "appended_at": to_iso(record.timestamp),
-                    "stage": body.get("stage"),
-                    "error_type": body.get("error_type"),
-                    "error": str(body.get("error") or "")[:300],
-                    "received_at": body.get("received_at") or body.get("timestamp"),
-                },
-            )
+    decoded = [
+        (
+            record.timestamp,
+            {
+                "offset": record.offset,
+                "partition": record.partition,
+                "appended_at": to_iso(record.timestamp),
+                "stage": body.get("stage"),
+                "error_type": body.get("error_type"),
+                "error": str(body.get("error") or "")[:300],
+                "received_at": body.get("received_at") or body.get("timestamp"),
+            },
         )
+        for record, body in read_dlq(event_log, topic, DLQ_SCAN, stats)
+    ]
     last_hour = [(ts, d) for ts, d in decoded if now - ts <= WINDOW]
     last_5m = [d for ts, d in last_hour if now - ts <= timedelta(minutes=5)]
     reasons: dict[str, int] = {}
@@ -164,30 +133,19 @@ def dlq_summary(event_log: EventLog, topic: str, now: datetime) -> dict[str, Any
 def coverage_rows(checkpoint: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Per UTC hour: events received, upstream offsets skipped, duplicates and coverage share."""
     coverage = (checkpoint or {}).get("coverage")
-    hours = coverage.get("hours") if isinstance(coverage, dict) else None
-    if not isinstance(hours, dict):
-        return []
+    totals: dict[str, list[int]] = {}
+    for row in rows_from_state(coverage if isinstance(coverage, dict) else None):
+        received_skipped_dups = totals.setdefault(row.hour, [0, 0, 0])
+        received_skipped_dups[0] += row.received
+        if row.partition >= 0:  # events without upstream offsets cannot be gaps
+            received_skipped_dups[1] += row.skipped
+        received_skipped_dups[2] += row.duplicates
     rows = []
-    for hour in sorted(hours):
-        parts = hours[hour]
-        if not isinstance(parts, dict):
-            continue
-        received = skipped = duplicates = 0
-        for key, counts in parts.items():
-            if not isinstance(counts, list) or len(counts) < 3:
-                continue
-            try:
-                r, s, d = (int(x) for x in counts[:3])
-            except (TypeError, ValueError):
-                continue
-            received += r
-            duplicates += d
-            if not str(key).endswith("|-1"):  # events without upstream offsets cannot be gaps
-                skipped += s
+    for hour, (received, skipped, duplicates) in sorted(totals.items()):
         total = received + skipped
         rows.append(
             {
-                "hour": str(hour),
+                "hour": hour,
                 "received": received,
                 "skipped": skipped,
                 "duplicates": duplicates,
@@ -197,11 +155,12 @@ def coverage_rows(checkpoint: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
-def _ingest_counters(checkpoint: dict[str, Any] | None) -> dict[str, Any]:
-    counters = (checkpoint or {}).get("counters")
-    if not isinstance(counters, dict):
-        return {}
-    return {str(k): v for k, v in counters.items() if isinstance(v, int | float)}
+def _ingest_state(checkpoint: dict[str, Any] | None) -> IngestState | None:
+    try:
+        return IngestState.from_body(checkpoint)
+    except IngestError as exc:
+        log.warning("pipeline page: ingest counters not shown: %s", exc)
+        return None
 
 
 def _bronze_position(reader: LakeReader) -> dict[int, int] | None:
@@ -229,16 +188,17 @@ def log_figures(
         if position is None:
             position = event_log.committed(BRONZE_GROUP, raw_topic)
             source = "group"
-        checkpoint = event_log.load_checkpoint("ingest")
+        checkpoint = event_log.load_checkpoint(CHECKPOINT_NAME)
+        state = _ingest_state(checkpoint)
         raw_stats = event_log.stats(raw_topic)
         return {
             "available": True,
             "bronze_lag": lag(head, position),
             "lag_source": source,
             "raw_records": raw_stats.records,
-            "raw_newest_age_s": _age_s(raw_stats.newest, now),
-            "ingest_counters": _ingest_counters(checkpoint),
-            "ingest_updated_at": (checkpoint or {}).get("updated_at"),
+            "raw_newest_age_s": seconds_since(raw_stats.newest, now),
+            "ingest_counters": {} if state is None else state.counters.as_dict(),
+            "ingest_updated_at": None if state is None else state.updated_at,
             "coverage": coverage_rows(checkpoint),
             "dlq": dlq_summary(event_log, dlq_topic, now),
         }
@@ -257,12 +217,12 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
     bronze = reader.read(
         "bronze.raw_events",
         ["event_timestamp", "bronze_processed_at"],
-        col_ge("bronze_processed_at", scan_since.isoformat()),
+        ge("bronze_processed_at", scan_since.isoformat()),
     )
     silver = reader.read(
         "silver.cleaned_events",
         ["event_timestamp", "silver_processed_at"],
-        col_ge("silver_processed_at", scan_since.isoformat()),
+        ge("silver_processed_at", scan_since.isoformat()),
     )
     per_minute = _minutes(run_sql(THROUGHPUT_SQL, {"since": since}, bronze=bronze), now)
     recent = run_sql(RATE_SQL, {"since": now - RATE_WINDOW}, bronze=bronze)[0]["events"]
@@ -278,7 +238,7 @@ def lake_figures(reader: LakeReader) -> dict[str, Any]:
     quality = reader.read(
         "dq_audit.quality_results",
         ["run_id", "layer", "check_name", "status", "severity", "run_timestamp"],
-        col_ge(
+        ge(
             "run_timestamp",
             (now - GATE_WINDOW).replace(minute=0, second=0, microsecond=0).isoformat(),
         ),

@@ -7,11 +7,10 @@ an e-mail attachment. The Query page is shown without its Run button (it needs t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wikistream.atomic_file import write_text_atomic
 from wikistream.errors import ConfigError
 from wikistream.serve.dashboard import Dashboard
 from wikistream.serve.server import static_file
@@ -74,14 +73,7 @@ def write_report(settings: Settings, out: Path) -> dict[str, Any]:
         raise ConfigError(
             f"cannot write the report to {out}: directory {out.parent} does not exist"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(out, html)
     return {
         "report": str(out),
         "bytes": len(html.encode("utf-8")),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wikistream.errors import ConfigError, QueryBusyError, QueryError, WikiStreamError
+from wikistream.listener import bind_error, http_url, stop_serving
 from wikistream.serve.dashboard import Dashboard
 from wikistream.serve.lakeread import parse_as_of
 
@@ -88,9 +89,7 @@ class ServerHandle:
 
     def close(self) -> None:
         """Stop serving, wait for the serving thread and release the event log."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        stop_serving(self._server, self._thread, timeout_s=10)
         self._dashboard.close()
 
     def wait(self) -> None:
@@ -129,16 +128,19 @@ def start_server(
         server = _Server((host, port), dashboard, token or None)
     except OSError as exc:
         dashboard.close()
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another port with "
-            "--port or serve.port",
-            key="serve.port",
+        raise bind_error(
+            exc,
+            host,
+            port,
+            serving="the dashboard",
+            host_key="serve.host",
+            port_key="serve.port",
+            hint="--port or serve.port",
         ) from exc
     thread = threading.Thread(target=server.serve_forever, name="wikistream-serve", daemon=True)
     thread.start()
     bound = server.server_address[1]
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound}/"
+    url = http_url(host, bound)
     log.info("dashboard listening on %s%s", url, " (token required)" if token else "")
     return ServerHandle(
         port=int(bound), url=url, _server=server, _thread=thread, _dashboard=dashboard
