@@ -43,3 +43,11 @@ def shared_data() -> Path:
 def settings(tmp_path: Path) -> Settings:
     """Settings rooted at a fresh data dir."""
     return load_settings(overrides={"data_dir": tmp_path / "data"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` uses -n 2 --dist loadgroup) keep all Spark tests on one
+    worker: they share one JVM session that takes ~10 s to start."""
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))
