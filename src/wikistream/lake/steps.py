@@ -18,6 +18,7 @@ from pyiceberg.table import Table
 from wikistream.errors import CommitConflictError
 from wikistream.lake.changes import Cursor
 from wikistream.lake.schemas import TableDef
+from wikistream.lake.transaction import begin
 
 
 @dataclass
@@ -87,7 +88,7 @@ def rewrite_files(
     snapshots in the table metadata. ``rows`` must contain every row of ``remove`` to keep.
     """
     try:
-        with table.transaction() as tx:
+        with begin(table) as tx:
             if remove or rows.num_rows:
                 new_files = list(
                     _dataframe_to_data_files(tx.table_metadata, rows, table.io, uuid.uuid4())
@@ -121,7 +122,7 @@ def commit_rows(
 ) -> None:
     """Delete, append and set properties in one Iceberg transaction (all or nothing)."""
     try:
-        with table.transaction() as tx:
+        with begin(table) as tx:
             if delete is not None and table.current_snapshot() is not None:
                 with warnings.catch_warnings():
                     # a recomputed group that was never written before matches nothing: expected
