@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wikistream.errors import EventLogUnavailableError, OffsetOutOfRangeError
-from wikistream.eventlog.base import NewRecord
+from wikistream.eventlog.base import ColumnarEventLog, NewRecord
 from wikistream.eventlog.sqlite import SqliteEventLog
 
 
@@ -56,3 +56,23 @@ def test_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(EventLogUnavailableError, match="cannot open the event log"):
         SqliteEventLog(blocker / "sub" / "l.db")
+
+
+def test_read_columns_returns_the_same_records_as_read(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "l.db", retention_s=None)
+    log.append({"raw-events": [NewRecord(f"a{i}".encode(), key=b"k") for i in range(5)]})
+    log.append({"raw-events": [NewRecord(f"b{i}".encode()) for i in range(5)]})
+    assert isinstance(log, ColumnarEventLog)
+    columns = log.read_columns("raw-events", {0: 2}, 6)
+    assert len(columns) == 6
+    assert columns.records() == log.read("raw-events", {0: 2}, 6)
+    assert len(log.read_columns("raw-events", {0: 9}, 6)) == 0
+    assert len(log.read_columns("no-such-topic", {}, 6)) == 0
+
+
+def test_read_columns_past_removed_records_is_an_error(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "l.db", retention_s=None, retention_bytes=15)
+    log.append({"raw-events": [NewRecord(b"x" * 10) for _ in range(3)]})
+    log.apply_retention()
+    with pytest.raises(OffsetOutOfRangeError, match="removed by retention"):
+        log.read_columns("raw-events", {0: 0}, 10)
