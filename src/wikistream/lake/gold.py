@@ -136,9 +136,13 @@ class GoldStep:
             touched = Touched()
             for since in {cursors[d.identifier] for d in pending}:
                 touched.update(find_touched(silver, plan_changes(silver, since, target)))
-            recompute(self.settings, self.catalog, pending, touched, target, result)
+            recompute(
+                self.settings, self.catalog, pending, touched, target, result,
+                silver=silver, tables=tables,
+            )  # fmt: skip
+        # a commit updates its Table object in place: no reload needed
         result.snapshots_after = {
-            d.identifier: snapshot_id(self.catalog.load_table(d.identifier)) for d in GOLD_TABLES
+            d.identifier: snapshot_id(tables[d.identifier]) for d in GOLD_TABLES
         }
         result.duration_s = time.monotonic() - started
         return result
@@ -191,9 +195,15 @@ def recompute(
     result: StepResult,
     *,
     move_cursor: bool = True,
+    silver: Table | None = None,
+    tables: dict[str, Table] | None = None,
 ) -> None:
-    """Recompute ``touched`` groups from silver at ``target`` and replace them in ``pending``."""
-    silver = catalog.load_table(SILVER.identifier)
+    """Recompute ``touched`` groups from silver at ``target`` and replace them in ``pending``.
+
+    ``silver`` and ``tables`` (the gold tables by name) avoid loading them again; commits update
+    those objects in place.
+    """
+    silver = silver if silver is not None else catalog.load_table(SILVER.identifier)
     dates = touched.dates
     tasks = _silver_tasks(silver, dates, target)
     batches = list(_date_batches(silver, dates, tasks, settings.lake.transform_batch_rows))
@@ -205,7 +215,8 @@ def recompute(
         RISK_SCORES.identifier: sum(len(v) for v in touched.users.values()),
         DAILY_SUMMARY.identifier: len(dates),
     }
-    tables = {d.identifier: catalog.load_table(d.identifier) for d in GOLD_TABLES}
+    if tables is None:
+        tables = {d.identifier: catalog.load_table(d.identifier) for d in GOLD_TABLES}
     if not batches:
         for table_def in pending:
             if cursor_props:
@@ -388,21 +399,29 @@ def touched_mask(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Ar
     """True for the rows of ``rows`` that belong to touched groups (all rows of full dates)."""
     if table_def is DAILY_SUMMARY or not rows.num_rows:
         return pa.array([True] * rows.num_rows, pa.bool_())
-    dates = rows["stat_date"].to_pylist()
+    dates = rows["stat_date"]
+    full = pc.is_in(dates, pa.array(sorted(touched.full_dates), pa.string()))
     if table_def is HOURLY_STATS:
-        hours = rows["stat_hour"].to_pylist()
-        domains = rows["domain"].to_pylist()
-        mask = [
-            d in touched.full_dates or (h, dom) in touched.hours.get(d, ())
-            for d, h, dom in zip(dates, hours, domains, strict=True)
+        parts = [dates, pc.cast(rows["stat_hour"], pa.string()), rows["domain"]]
+        wanted = [
+            _group_key(day, str(hour), domain)
+            for day, groups in touched.hours.items()
+            for hour, domain in groups
         ]
     else:
-        users = rows["entity_id"].to_pylist()
-        mask = [
-            d in touched.full_dates or u in touched.users.get(d, ())
-            for d, u in zip(dates, users, strict=True)
-        ]
-    return pa.array(mask, pa.bool_())
+        parts = [dates, rows["entity_id"]]
+        wanted = [_group_key(day, user) for day, users in touched.users.items() for user in users]
+    keys = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in parts], _KEY_SEP)
+    group = pc.is_in(keys, pa.array(wanted, pa.string()))
+    mask = pc.fill_null(pc.or_(full, group), False)
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
+
+
+_KEY_SEP = "\x1f"  # never in a date or an hour, so (date, hour, name) keys are unambiguous
+
+
+def _group_key(*parts: str) -> str:
+    return _KEY_SEP.join(parts)
 
 
 def _full_date_rows(rows: pa.Table, touched: Touched) -> int:
