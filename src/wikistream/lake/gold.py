@@ -307,28 +307,6 @@ def untouched_rows(
     return files, conform(stored.filter(pc.invert(replaced)), table_def)
 
 
-HOURLY_INPUT = """
-SELECT s.*
-FROM silver_day AS s
-WHERE s.event_date IN (SELECT event_date FROM full_dates)
-   OR EXISTS (
-       SELECT 1 FROM touched_hours AS t
-       WHERE t.event_date = s.event_date AND t.event_hour = s.event_hour AND t.domain = s.domain
-   )
-"""
-"""Silver rows of the touched (date, hour, domain) groups: the input of the hourly model."""
-
-RISK_INPUT = """
-SELECT s.*
-FROM silver_day AS s
-WHERE s.event_date IN (SELECT event_date FROM full_dates)
-   OR EXISTS (
-       SELECT 1 FROM touched_users AS t
-       WHERE t.event_date = s.event_date AND t.user_normalized = s.user_normalized
-   )
-"""
-"""Silver rows of the touched (date, user) groups: the input of the risk model."""
-
 RISK_DAY_COLUMNS = ("stat_date", "risk_score", "risk_level", "alert_triggered")
 
 
@@ -352,9 +330,12 @@ def compute_touched(
     plus the recomputed ones.
     """
     params = {"schema_version": transform.sql_string(SCHEMA_VERSION)}
-    views = {"silver_day": silver_day, **_touched_views(touched)}
-    hourly_input = transform.run_sql(con, HOURLY_INPUT, views)
-    risk_input = transform.run_sql(con, RISK_INPUT, views)
+    hourly_input = silver_day.filter(
+        _hour_mask(silver_day, touched, ("event_date", "event_hour", "domain"))
+    )
+    risk_input = silver_day.filter(
+        _user_mask(silver_day, touched, ("event_date", "user_normalized"))
+    )
     hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": hourly_input}, params)
     risk = transform.run_model(con, "gold_risk_scores", {"silver_day": risk_input}, params)
     risk_day_schema = RISK_SCORES.schema().select(*RISK_DAY_COLUMNS).as_arrow()
@@ -374,46 +355,38 @@ def compute_touched(
     return outputs
 
 
-def _touched_views(touched: Touched) -> dict[str, pa.Table]:
-    hours = [(d, h, dom) for d, groups in touched.hours.items() for h, dom in groups]
-    users = [(d, u) for d, names in touched.users.items() for u in names]
-    return {
-        "full_dates": pa.table({"event_date": pa.array(sorted(touched.full_dates), pa.string())}),
-        "touched_hours": pa.table(
-            {
-                "event_date": pa.array([g[0] for g in hours], pa.string()),
-                "event_hour": pa.array([g[1] for g in hours], pa.int32()),
-                "domain": pa.array([g[2] for g in hours], pa.string()),
-            }
-        ),
-        "touched_users": pa.table(
-            {
-                "event_date": pa.array([g[0] for g in users], pa.string()),
-                "user_normalized": pa.array([g[1] for g in users], pa.string()),
-            }
-        ),
-    }
-
-
 def touched_mask(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Array:
     """True for the rows of ``rows`` that belong to touched groups (all rows of full dates)."""
     if table_def is DAILY_SUMMARY or not rows.num_rows:
         return pa.array([True] * rows.num_rows, pa.bool_())
-    dates = rows["stat_date"]
-    full = pc.is_in(dates, pa.array(sorted(touched.full_dates), pa.string()))
     if table_def is HOURLY_STATS:
-        parts = [dates, pc.cast(rows["stat_hour"], pa.string()), rows["domain"]]
-        wanted = [
-            _group_key(day, str(hour), domain)
-            for day, groups in touched.hours.items()
-            for hour, domain in groups
-        ]
-    else:
-        parts = [dates, rows["entity_id"]]
-        wanted = [_group_key(day, user) for day, users in touched.users.items() for user in users]
-    keys = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in parts], _KEY_SEP)
-    group = pc.is_in(keys, pa.array(wanted, pa.string()))
-    mask = pc.fill_null(pc.or_(full, group), False)
+        return _hour_mask(rows, touched, ("stat_date", "stat_hour", "domain"))
+    return _user_mask(rows, touched, ("stat_date", "entity_id"))
+
+
+def _hour_mask(rows: pa.Table, touched: Touched, columns: tuple[str, str, str]) -> pa.Array:
+    """Rows of touched (date, hour, domain) groups or of full dates."""
+    wanted = [
+        _group_key(day, str(hour), domain)
+        for day, groups in touched.hours.items()
+        for hour, domain in groups
+    ]
+    return _group_mask(rows, touched, columns, wanted)
+
+
+def _user_mask(rows: pa.Table, touched: Touched, columns: tuple[str, str]) -> pa.Array:
+    """Rows of touched (date, user) groups or of full dates."""
+    wanted = [_group_key(day, user) for day, users in touched.users.items() for user in users]
+    return _group_mask(rows, touched, columns, wanted)
+
+
+def _group_mask(
+    rows: pa.Table, touched: Touched, columns: Sequence[str], wanted: list[str]
+) -> pa.Array:
+    full = pc.is_in(rows[columns[0]], pa.array(sorted(touched.full_dates), pa.string()))
+    parts = [pc.cast(rows[name], pa.string()) for name in columns]
+    keys = pc.binary_join_element_wise(*parts, _KEY_SEP)
+    mask = pc.fill_null(pc.or_(full, pc.is_in(keys, pa.array(wanted, pa.string()))), False)
     return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
