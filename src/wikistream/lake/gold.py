@@ -330,12 +330,8 @@ def compute_touched(
     plus the recomputed ones.
     """
     params = {"schema_version": transform.sql_string(SCHEMA_VERSION)}
-    hourly_input = silver_day.filter(
-        _hour_mask(silver_day, touched, ("event_date", "event_hour", "domain"))
-    )
-    risk_input = silver_day.filter(
-        _user_mask(silver_day, touched, ("event_date", "user_normalized"))
-    )
+    hourly_input = _select(silver_day, _hour_mask(silver_day, touched, HOUR_KEYS))
+    risk_input = _select(silver_day, _user_mask(silver_day, touched, USER_KEYS))
     hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": hourly_input}, params)
     risk = transform.run_model(con, "gold_risk_scores", {"silver_day": risk_input}, params)
     risk_day_schema = RISK_SCORES.schema().select(*RISK_DAY_COLUMNS).as_arrow()
@@ -391,6 +387,15 @@ def _group_mask(
 
 
 _KEY_SEP = "\x1f"  # never in a date or an hour, so (date, hour, name) keys are unambiguous
+
+
+HOUR_KEYS = ("event_date", "event_hour", "domain")
+USER_KEYS = ("event_date", "user_normalized")
+
+
+def _select(rows: pa.Table, mask: pa.Array) -> pa.Table:
+    """``rows.filter(mask)``, without a copy when every row is selected (whole dates)."""
+    return rows if pc.all(mask).as_py() else rows.filter(mask)
 
 
 def _group_key(*parts: str) -> str:
