@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from wikistream.errors import EventLogUnavailableError, OffsetOutOfRangeError
-from wikistream.eventlog.base import NewRecord
+from wikistream.eventlog.base import ColumnarEventLog, NewRecord
 from wikistream.eventlog.sqlite import PAGE_SIZE, SqliteEventLog
 
 
@@ -74,3 +74,23 @@ def test_new_logs_use_16k_pages_and_old_4k_logs_still_open(tmp_path: Path) -> No
     for name, size in (("new.db", PAGE_SIZE), ("old.db", 4096)):
         with sqlite3.connect(tmp_path / name) as db:
             assert db.execute("PRAGMA page_size").fetchone()[0] == size
+
+
+def test_read_columns_returns_the_same_records_as_read(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "l.db", retention_s=None)
+    log.append({"raw-events": [NewRecord(f"a{i}".encode(), key=b"k") for i in range(5)]})
+    log.append({"raw-events": [NewRecord(f"b{i}".encode()) for i in range(5)]})
+    assert isinstance(log, ColumnarEventLog)
+    columns = log.read_columns("raw-events", {0: 2}, 6)
+    assert len(columns) == 6
+    assert columns.records() == log.read("raw-events", {0: 2}, 6)
+    assert len(log.read_columns("raw-events", {0: 9}, 6)) == 0
+    assert len(log.read_columns("no-such-topic", {}, 6)) == 0
+
+
+def test_read_columns_past_removed_records_is_an_error(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "l.db", retention_s=None, retention_bytes=15)
+    log.append({"raw-events": [NewRecord(b"x" * 10) for _ in range(3)]})
+    log.apply_retention()
+    with pytest.raises(OffsetOutOfRangeError, match="removed by retention"):
+        log.read_columns("raw-events", {0: 0}, 10)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 Position = Mapping[int, int]
@@ -63,6 +63,77 @@ class LogRecord:
     key: bytes | None
     value: bytes
     timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordColumns:
+    """Records of one read as parallel columns: the bulk form of a ``list[LogRecord]``.
+
+    Column ``i`` of every sequence describes the same record; ``timestamps_us`` are append times
+    in microseconds since the epoch (UTC). A bulk consumer (the bronze writer) hands the columns
+    to Arrow without building one Python object per record.
+    """
+
+    topic: str
+    partitions: Sequence[int]
+    offsets: Sequence[int]
+    keys: Sequence[bytes | None]
+    values: Sequence[bytes]
+    timestamps_us: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def record(self, index: int) -> LogRecord:
+        """The record at ``index`` as a :class:`LogRecord`."""
+        stamp = datetime.fromtimestamp(self.timestamps_us[index] / 1_000_000, tz=UTC)
+        return LogRecord(
+            self.topic,
+            self.partitions[index],
+            self.offsets[index],
+            self.keys[index],
+            self.values[index],
+            stamp,
+        )
+
+    def records(self) -> list[LogRecord]:
+        """Every record as a :class:`LogRecord` (for slow paths; costs an object per record)."""
+        return [self.record(i) for i in range(len(self))]
+
+    @classmethod
+    def of(cls, topic: str, records: Sequence[LogRecord]) -> RecordColumns:
+        """The columns of ``records`` (all of ``topic``)."""
+        return cls(
+            topic,
+            [r.partition for r in records],
+            [r.offset for r in records],
+            [r.key for r in records],
+            [r.value for r in records],
+            [_epoch_us(r.timestamp) for r in records],
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[RecordColumns]) -> RecordColumns:
+        """One set of columns holding ``parts`` in order (all of one topic)."""
+        if len(parts) == 1:
+            return parts[0]
+        topic = parts[0].topic if parts else ""
+        return cls(
+            topic,
+            [x for p in parts for x in p.partitions],
+            [x for p in parts for x in p.offsets],
+            [x for p in parts for x in p.keys],
+            [x for p in parts for x in p.values],
+            [x for p in parts for x in p.timestamps_us],
+        )
+
+
+def _epoch_us(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +200,22 @@ class EventLog(Protocol):
     def close(self) -> None:
         """Release connections; pending appends are already durable."""
         ...
+
+
+@runtime_checkable
+class ColumnarEventLog(Protocol):
+    """An event log that can also return reads as :class:`RecordColumns` (optional capability)."""
+
+    def read_columns(self, topic: str, after: Position, max_records: int) -> RecordColumns:
+        """Same contract as :meth:`EventLog.read`, records returned as columns."""
+        ...
+
+
+def read_columns(log: EventLog, topic: str, after: Position, max_records: int) -> RecordColumns:
+    """Read like :meth:`EventLog.read`, as columns (natively when the log supports it)."""
+    if isinstance(log, ColumnarEventLog):
+        return log.read_columns(topic, after, max_records)
+    return RecordColumns.of(topic, log.read(topic, after, max_records))
 
 
 def lag(head: Mapping[int, int], position: Mapping[int, int]) -> int:

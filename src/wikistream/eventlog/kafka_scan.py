@@ -80,8 +80,8 @@ def check_position(topic: str, after: Position, lows: Mapping[int, int]) -> None
             raise OffsetOutOfRangeError(
                 f"topic {topic!r} partition {partition}: offsets {last + 1}..{low - 1} were "
                 f"removed by retention before they were read (the log now starts at {low}); "
-                "reset the consumer group to the log start (wikistream log reset) and expect "
-                "a gap"
+                "to accept the gap and resume at the log start, run `wikistream bronze --once "
+                "--rebind-log` (bronze keeps its own position)"
             )
 
 
@@ -92,7 +92,7 @@ def raise_for_error(topic: str, err: KafkaError) -> None:
         raise OffsetOutOfRangeError(
             f"topic {topic!r}: the broker says the requested offset is out of range "
             f"({err.str()}); the records were removed by retention or the topic was "
-            "recreated; reset the consumer group (wikistream log reset)"
+            "recreated; to resume at the log start run `wikistream bronze --once --rebind-log`"
         )
     if code in _UNKNOWN_TOPIC:
         raise EventLogError(

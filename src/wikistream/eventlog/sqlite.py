@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from wikistream.errors import EventLogError, EventLogUnavailableError, OffsetOutOfRangeError
-from wikistream.eventlog.base import LogRecord, NewRecord, Position, TopicStats
+from wikistream.eventlog.base import LogRecord, NewRecord, Position, RecordColumns, TopicStats
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -196,12 +196,28 @@ class SqliteEventLog:
 
     def read(self, topic: str, after: Position, max_records: int) -> list[LogRecord]:
         """Return up to ``max_records`` records after ``after`` (partition 0 only)."""
+        rows = self._select(topic, after, max_records)
+        # records appended together share their timestamp: convert each distinct one once
+        stamps = {ts: _to_dt(int(ts)) for ts in {row[3] for row in rows}}
+        return [LogRecord(topic, 0, o, k, bytes(v), stamps[ts]) for o, k, v, ts in rows]
+
+    def read_columns(self, topic: str, after: Position, max_records: int) -> RecordColumns:
+        """:meth:`read` as columns, without a Python object per record."""
+        rows = self._select(topic, after, max_records)
+        if not rows:
+            return RecordColumns(topic, [], [], [], [], [])
+        offsets, keys, values, stamps = zip(*rows, strict=True)
+        return RecordColumns(topic, [0] * len(rows), offsets, keys, values, stamps)
+
+    def _select(
+        self, topic: str, after: Position, max_records: int
+    ) -> list[tuple[int, bytes | None, bytes, int]]:
         with self._lock:
             table = self._table(topic, create=False)
             if table is None:
                 return []
             last = after.get(0, -1)
-            rows = self._db.execute(
+            rows: list[tuple[int, bytes | None, bytes, int]] = self._db.execute(
                 f'SELECT offset, key, value, ts_us FROM "{table}" WHERE offset > ? '
                 "ORDER BY offset LIMIT ?",
                 (last, max_records),
@@ -209,10 +225,11 @@ class SqliteEventLog:
         if rows and last >= 0 and rows[0][0] > last + 1:
             raise OffsetOutOfRangeError(
                 f"topic {topic!r}: offsets {last + 1}..{rows[0][0] - 1} were removed by "
-                f"retention before they were read; the consumer resumes at {rows[0][0]} "
-                "only after an operator resets it (wikistream log reset)"
+                f"retention before they were read; the consumer can resume at {rows[0][0]} only "
+                "when an operator accepts the loss (for bronze: wikistream bronze --once "
+                "--rebind-log)"
             )
-        return [LogRecord(topic, 0, int(o), k, bytes(v), _to_dt(int(ts))) for o, k, v, ts in rows]
+        return rows
 
     def commit(self, group: str, topic: str, position: Position) -> None:
         """Store the group's last processed offsets."""

@@ -37,11 +37,12 @@ from pyiceberg.table.update import AssertRefSnapshotId
 
 from wikistream.clock import to_iso, utc_now
 from wikistream.errors import CommitConflictError, LakeError, OffsetOutOfRangeError
-from wikistream.eventlog.base import EventLog, LogRecord, lag
+from wikistream.eventlog.base import EventLog, RecordColumns, lag, read_columns
 from wikistream.ingest.envelope import dlq_record
 from wikistream.lake.bronze_ids import SeenEventIds
-from wikistream.lake.bronze_parse import BRONZE_ARROW_SCHEMA, Rejected, open_parser, parse_records
+from wikistream.lake.bronze_parse import BRONZE_ARROW_SCHEMA, Rejected, open_parser, parse_columns
 from wikistream.lake.catalog import ensure_table
+from wikistream.lake.datafiles import append_rows
 from wikistream.lake.maintenance import MaintenanceReport, expire_snapshots
 from wikistream.lake.schemas import BRONZE
 from wikistream.lake.transaction import begin
@@ -117,7 +118,8 @@ class BronzeStats:
 class _Buffer:
     rows: list[pa.Table] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
-    unparsed: list[LogRecord] = field(default_factory=list)
+    unparsed: list[RecordColumns] = field(default_factory=list)
+    unparsed_count: int = 0
     records: int = 0
     parse_s: float = 0.0
     first_at: float | None = None
@@ -126,6 +128,7 @@ class _Buffer:
         self.rows.clear()
         self.rejected.clear()
         self.unparsed.clear()
+        self.unparsed_count = 0
         self.records = 0
         self.parse_s = 0.0
         self.first_at = None
@@ -205,21 +208,22 @@ class BronzeWriter:
         """Read and parse up to one chunk after the read position; return records read."""
         budget = max(1, min(READ_CHUNK, self._commit_rows - self._buffer.records))
         try:
-            records = self._log.read(self._topic, after=self._read_pos, max_records=budget)
+            records = read_columns(self._log, self._topic, self._read_pos, budget)
         except OffsetOutOfRangeError as exc:
             raise OffsetOutOfRangeError(
                 f"{exc}. For bronze: `wikistream bronze --once --rebind-log` resumes at the "
                 "oldest retained record; the removed records are lost"
             ) from exc
-        if not records:
+        if not len(records):
             return 0
         buf = self._buffer
-        buf.unparsed.extend(records)
+        buf.unparsed.append(records)
+        buf.unparsed_count += len(records)
         buf.records += len(records)
         if buf.first_at is None:
             buf.first_at = time.monotonic()
         _advance(self._read_pos, records)
-        if len(buf.unparsed) >= READ_CHUNK:
+        if buf.unparsed_count >= READ_CHUNK:
             self._parse_buffered()
         return len(records)
 
@@ -229,11 +233,14 @@ class BronzeWriter:
         if not buf.unparsed:
             return
         started = time.perf_counter()
-        parsed = parse_records(self._con, buf.unparsed, kafka=self._kafka)
+        columns = RecordColumns.concat(buf.unparsed)
+        buf.unparsed.clear()
+        buf.unparsed_count = 0
+        parsed = parse_columns(self._con, columns, kafka=self._kafka)
+        del columns  # the raw values are the biggest buffer: free them before the next read
         buf.parse_s += time.perf_counter() - started
         buf.rows.append(parsed.rows)
         buf.rejected.extend(parsed.rejected)
-        buf.unparsed = []
 
     def step(self, stop: threading.Event | None = None) -> BronzeStepResult:
         """Read what is available and commit when a trigger fires; returns within ~T seconds.
@@ -403,7 +410,8 @@ class BronzeWriter:
                     BRONZE_ARROW_SCHEMA.field("bronze_processed_at"),
                     pa.array([utc_now()] * fresh.num_rows, pa.timestamp("us", tz="UTC")),
                 )
-                tx.append(
+                append_rows(
+                    tx,
                     stamped,
                     snapshot_properties={WRITER_PROPERTY: WRITER_NAME, POSITION_PROPERTY: position},
                 )
@@ -472,8 +480,9 @@ class BronzeWriter:
         return True
 
     def close(self) -> None:
-        """Release the parser connection (the log and catalog belong to the caller)."""
+        """Release the parser connections (the log and catalog belong to the caller)."""
         self._con.close()
+        self._seen.close()
 
 
 def _sample_times(column: pa.ChunkedArray, limit: int = 100) -> list[float]:
@@ -483,10 +492,12 @@ def _sample_times(column: pa.ChunkedArray, limit: int = 100) -> list[float]:
     return [v / 1_000_000 for v in values[::step][:limit]]
 
 
-def _advance(position: dict[int, int], records: list[LogRecord]) -> None:
-    for rec in records:
-        if rec.offset > position.get(rec.partition, -1):
-            position[rec.partition] = rec.offset
+def _advance(position: dict[int, int], records: RecordColumns) -> None:
+    # offsets increase within a partition (EventLog.read), so the last one per partition is the max
+    last = dict(zip(records.partitions, records.offsets, strict=True))
+    for partition, offset in last.items():
+        if offset > position.get(partition, -1):
+            position[partition] = offset
 
 
 def _first_per_event_id(rows: pa.Table) -> pa.Table:

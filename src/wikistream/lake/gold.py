@@ -136,9 +136,13 @@ class GoldStep:
             touched = Touched()
             for since in {cursors[d.identifier] for d in pending}:
                 touched.update(find_touched(silver, plan_changes(silver, since, target)))
-            recompute(self.settings, self.catalog, pending, touched, target, result)
+            recompute(
+                self.settings, self.catalog, pending, touched, target, result,
+                silver=silver, tables=tables,
+            )  # fmt: skip
+        # a commit updates its Table object in place: no reload needed
         result.snapshots_after = {
-            d.identifier: snapshot_id(self.catalog.load_table(d.identifier)) for d in GOLD_TABLES
+            d.identifier: snapshot_id(tables[d.identifier]) for d in GOLD_TABLES
         }
         result.duration_s = time.monotonic() - started
         return result
@@ -191,9 +195,15 @@ def recompute(
     result: StepResult,
     *,
     move_cursor: bool = True,
+    silver: Table | None = None,
+    tables: dict[str, Table] | None = None,
 ) -> None:
-    """Recompute ``touched`` groups from silver at ``target`` and replace them in ``pending``."""
-    silver = catalog.load_table(SILVER.identifier)
+    """Recompute ``touched`` groups from silver at ``target`` and replace them in ``pending``.
+
+    ``silver`` and ``tables`` (the gold tables by name) avoid loading them again; commits update
+    those objects in place.
+    """
+    silver = silver if silver is not None else catalog.load_table(SILVER.identifier)
     dates = touched.dates
     tasks = _silver_tasks(silver, dates, target)
     batches = list(_date_batches(silver, dates, tasks, settings.lake.transform_batch_rows))
@@ -205,7 +215,8 @@ def recompute(
         RISK_SCORES.identifier: sum(len(v) for v in touched.users.values()),
         DAILY_SUMMARY.identifier: len(dates),
     }
-    tables = {d.identifier: catalog.load_table(d.identifier) for d in GOLD_TABLES}
+    if tables is None:
+        tables = {d.identifier: catalog.load_table(d.identifier) for d in GOLD_TABLES}
     if not batches:
         for table_def in pending:
             if cursor_props:
@@ -296,28 +307,6 @@ def untouched_rows(
     return files, conform(stored.filter(pc.invert(replaced)), table_def)
 
 
-HOURLY_INPUT = """
-SELECT s.*
-FROM silver_day AS s
-WHERE s.event_date IN (SELECT event_date FROM full_dates)
-   OR EXISTS (
-       SELECT 1 FROM touched_hours AS t
-       WHERE t.event_date = s.event_date AND t.event_hour = s.event_hour AND t.domain = s.domain
-   )
-"""
-"""Silver rows of the touched (date, hour, domain) groups: the input of the hourly model."""
-
-RISK_INPUT = """
-SELECT s.*
-FROM silver_day AS s
-WHERE s.event_date IN (SELECT event_date FROM full_dates)
-   OR EXISTS (
-       SELECT 1 FROM touched_users AS t
-       WHERE t.event_date = s.event_date AND t.user_normalized = s.user_normalized
-   )
-"""
-"""Silver rows of the touched (date, user) groups: the input of the risk model."""
-
 RISK_DAY_COLUMNS = ("stat_date", "risk_score", "risk_level", "alert_triggered")
 
 
@@ -341,9 +330,8 @@ def compute_touched(
     plus the recomputed ones.
     """
     params = {"schema_version": transform.sql_string(SCHEMA_VERSION)}
-    views = {"silver_day": silver_day, **_touched_views(touched)}
-    hourly_input = transform.run_sql(con, HOURLY_INPUT, views)
-    risk_input = transform.run_sql(con, RISK_INPUT, views)
+    hourly_input = _select(silver_day, _hour_mask(silver_day, touched, HOUR_KEYS))
+    risk_input = _select(silver_day, _user_mask(silver_day, touched, USER_KEYS))
     hourly = transform.run_model(con, "gold_hourly_stats", {"silver_day": hourly_input}, params)
     risk = transform.run_model(con, "gold_risk_scores", {"silver_day": risk_input}, params)
     risk_day_schema = RISK_SCORES.schema().select(*RISK_DAY_COLUMNS).as_arrow()
@@ -363,46 +351,55 @@ def compute_touched(
     return outputs
 
 
-def _touched_views(touched: Touched) -> dict[str, pa.Table]:
-    hours = [(d, h, dom) for d, groups in touched.hours.items() for h, dom in groups]
-    users = [(d, u) for d, names in touched.users.items() for u in names]
-    return {
-        "full_dates": pa.table({"event_date": pa.array(sorted(touched.full_dates), pa.string())}),
-        "touched_hours": pa.table(
-            {
-                "event_date": pa.array([g[0] for g in hours], pa.string()),
-                "event_hour": pa.array([g[1] for g in hours], pa.int32()),
-                "domain": pa.array([g[2] for g in hours], pa.string()),
-            }
-        ),
-        "touched_users": pa.table(
-            {
-                "event_date": pa.array([g[0] for g in users], pa.string()),
-                "user_normalized": pa.array([g[1] for g in users], pa.string()),
-            }
-        ),
-    }
-
-
 def touched_mask(table_def: TableDef, rows: pa.Table, touched: Touched) -> pa.Array:
     """True for the rows of ``rows`` that belong to touched groups (all rows of full dates)."""
     if table_def is DAILY_SUMMARY or not rows.num_rows:
         return pa.array([True] * rows.num_rows, pa.bool_())
-    dates = rows["stat_date"].to_pylist()
     if table_def is HOURLY_STATS:
-        hours = rows["stat_hour"].to_pylist()
-        domains = rows["domain"].to_pylist()
-        mask = [
-            d in touched.full_dates or (h, dom) in touched.hours.get(d, ())
-            for d, h, dom in zip(dates, hours, domains, strict=True)
-        ]
-    else:
-        users = rows["entity_id"].to_pylist()
-        mask = [
-            d in touched.full_dates or u in touched.users.get(d, ())
-            for d, u in zip(dates, users, strict=True)
-        ]
-    return pa.array(mask, pa.bool_())
+        return _hour_mask(rows, touched, ("stat_date", "stat_hour", "domain"))
+    return _user_mask(rows, touched, ("stat_date", "entity_id"))
+
+
+def _hour_mask(rows: pa.Table, touched: Touched, columns: tuple[str, str, str]) -> pa.Array:
+    """Rows of touched (date, hour, domain) groups or of full dates."""
+    wanted = [
+        _group_key(day, str(hour), domain)
+        for day, groups in touched.hours.items()
+        for hour, domain in groups
+    ]
+    return _group_mask(rows, touched, columns, wanted)
+
+
+def _user_mask(rows: pa.Table, touched: Touched, columns: tuple[str, str]) -> pa.Array:
+    """Rows of touched (date, user) groups or of full dates."""
+    wanted = [_group_key(day, user) for day, users in touched.users.items() for user in users]
+    return _group_mask(rows, touched, columns, wanted)
+
+
+def _group_mask(
+    rows: pa.Table, touched: Touched, columns: Sequence[str], wanted: list[str]
+) -> pa.Array:
+    full = pc.is_in(rows[columns[0]], pa.array(sorted(touched.full_dates), pa.string()))
+    parts = [pc.cast(rows[name], pa.string()) for name in columns]
+    keys = pc.binary_join_element_wise(*parts, _KEY_SEP)
+    mask = pc.fill_null(pc.or_(full, pc.is_in(keys, pa.array(wanted, pa.string()))), False)
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
+
+
+_KEY_SEP = "\x1f"  # never in a date or an hour, so (date, hour, name) keys are unambiguous
+
+
+HOUR_KEYS = ("event_date", "event_hour", "domain")
+USER_KEYS = ("event_date", "user_normalized")
+
+
+def _select(rows: pa.Table, mask: pa.Array) -> pa.Table:
+    """``rows.filter(mask)``, without a copy when every row is selected (whole dates)."""
+    return rows if pc.all(mask).as_py() else rows.filter(mask)
+
+
+def _group_key(*parts: str) -> str:
+    return _KEY_SEP.join(parts)
 
 
 def _full_date_rows(rows: pa.Table, touched: Touched) -> int:

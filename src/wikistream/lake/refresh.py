@@ -32,6 +32,7 @@ from wikistream.lake.silver import (
     empty_existing,
 )
 from wikistream.lake.steps import StepResult, snapshot_id
+from wikistream.lake.transaction import begin
 from wikistream.settings import Settings
 
 LAYERS = ("silver", "gold")
@@ -113,7 +114,7 @@ def _rebuild_silver(
     tasks = list(bronze.scan(row_filter=row_filter, snapshot_id=target.snapshot_id).plan_files())
     nothing_stored = empty_existing(silver)  # the transaction deletes the range first
     dates: set[str] = set()
-    with transform.connect(settings) as con, silver.transaction() as tx:
+    with transform.connect(settings) as con, begin(silver) as tx:
         if silver.current_snapshot() is not None:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Delete operation did not match")

@@ -111,7 +111,6 @@ class SilverStep:
                 commit_rows(silver, properties=changes.target.to_properties(CURSOR_PREFIX))
                 result.commits += 1
             result.cursor = changes.target
-            silver = self.catalog.load_table(SILVER.identifier)
         result.snapshots_after[SILVER.identifier] = snapshot_id(silver)
         result.duration_s = time.monotonic() - started
         return result
@@ -136,7 +135,7 @@ class SilverStep:
         if out.num_rows or delete is not None or properties:
             commit_rows(silver, delete=delete, rows=out, properties=properties)
             result.commits += 1
-        return self.catalog.load_table(SILVER.identifier)
+        return silver  # a commit updates the Table object in place
 
 
 def clean_batch(

@@ -11,13 +11,14 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import BooleanExpression
-from pyiceberg.io.pyarrow import _dataframe_to_data_files  # what pyiceberg's own delete uses
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from wikistream.errors import CommitConflictError
 from wikistream.lake.changes import Cursor
+from wikistream.lake.datafiles import append_rows, write_data_files
 from wikistream.lake.schemas import TableDef
+from wikistream.lake.transaction import begin
 
 
 @dataclass
@@ -87,12 +88,12 @@ def rewrite_files(
     snapshots in the table metadata. ``rows`` must contain every row of ``remove`` to keep.
     """
     try:
-        with table.transaction() as tx:
+        with begin(table) as tx:
             if remove or rows.num_rows:
-                new_files = list(
-                    _dataframe_to_data_files(tx.table_metadata, rows, table.io, uuid.uuid4())
+                new_files = (
+                    write_data_files(tx.table_metadata, table.io, rows, uuid.uuid4())
                     if rows.num_rows
-                    else ()
+                    else []
                 )
                 with tx.update_snapshot().overwrite() as overwrite:
                     for data_file in remove:
@@ -121,14 +122,14 @@ def commit_rows(
 ) -> None:
     """Delete, append and set properties in one Iceberg transaction (all or nothing)."""
     try:
-        with table.transaction() as tx:
+        with begin(table) as tx:
             if delete is not None and table.current_snapshot() is not None:
                 with warnings.catch_warnings():
                     # a recomputed group that was never written before matches nothing: expected
                     warnings.filterwarnings("ignore", message="Delete operation did not match")
                     tx.delete(delete)
             if rows is not None and rows.num_rows:
-                tx.append(rows)
+                append_rows(tx, rows, {})
             if properties:
                 tx.set_properties(properties)
     except CommitFailedException as exc:

@@ -8,6 +8,7 @@ named by the runner; parameters are ``{name}`` placeholders filled by :func:`ren
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -65,8 +66,17 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+JEMALLOC_DECAY_MS = 100
+"""How long jemalloc keeps freed pages before returning them (its default, 1 s, spans several
+steps of a catch-up: measured 1 M-event silver+gold peak 410 MiB at 1 s, 386 MiB at 100 ms for
+~2 % more CPU, 365 MiB at 0 ms for ~14 % more CPU)."""
+
+
 def use_memory_pool(name: str) -> None:
     """Make ``name`` pyarrow's default allocator for this process (if this build has it)."""
+    if name == "jemalloc":
+        with contextlib.suppress(NotImplementedError):  # pyarrow built without jemalloc
+            pa.jemalloc_set_decay_ms(JEMALLOC_DECAY_MS)
     pools = {
         "jemalloc": pa.jemalloc_memory_pool,
         "mimalloc": pa.mimalloc_memory_pool,
@@ -92,6 +102,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
             "threads": lake.transform_threads,
             "memory_limit": f"{lake.transform_memory_mb}MB",
             "preserve_insertion_order": False,
+            # give freed memory back after each query: the default keeps up to 128 MB cached
+            "allocator_flush_threshold": "16MB",
         }
     )
     con.execute("SET TimeZone = 'UTC'")
