@@ -14,7 +14,7 @@ import pytest
 
 from tests.observe.conftest import FakeClock
 from wikistream.observe.metrics import PipelineMetrics
-from wikistream.observe.rules import BronzeHealthRule, StaleSourceRule
+from wikistream.observe.rules import BronzeHealthRule, DriftRule, StaleSourceRule
 from wikistream.orchestrate.feed import StatusFeed
 from wikistream.orchestrate.status import StageStatus, read_status, write_status
 
@@ -103,3 +103,48 @@ def test_bronze_lag_without_new_events_is_still_an_alarm(tmp_path: Path, clock: 
     p.tick(0, events=500, written=100, canary=True)
     assert p.tick(30, canary=True) == []
     assert p.tick(31, canary=True) == ["bronze_stalled"]
+
+
+def test_refine_status_feeds_drift_alarms_and_layer_latency(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The refine worker's gate drift reaches the data_drift rule, its event times the latency."""
+    metrics = PipelineMetrics(clock=clock, process_metrics=False, cpu_seconds=None)
+    feed = StatusFeed(metrics)
+    now = clock.advance(0)
+    refine = StageStatus(stage="refine", state="running")
+    refine.details = {
+        "last_silver": {
+            "at": now.isoformat(),
+            "rows_out": 3,
+            "duration_s": 0.5,
+            "event_times": [now.timestamp() - 4.0, now.timestamp() - 2.0],
+        },
+        "gates": {
+            "silver": {
+                "run_id": "run-1",
+                "layer": "silver",
+                "at": now.isoformat(),
+                "results": [],
+                "drift": [
+                    {
+                        "table": "silver.cleaned_events",
+                        "column": "user_type",
+                        "current": 0.55,
+                        "baseline": 0.20,
+                        "level": "warning",
+                    }
+                ],
+            }
+        },
+    }
+    write_status(tmp_path, refine)
+    feed.update({"refine": read_status(tmp_path, "refine")})
+    feed.update({"refine": read_status(tmp_path, "refine")})  # the same status counts once
+
+    findings = DriftRule(0.20).evaluate(metrics.snapshot())
+    assert [f.key for f in findings] == ["data_drift:silver:user_type"]
+    histogram = metrics.series.e2e_latency.labels("silver")
+    samples = {s.name: s.value for s in histogram.collect()[0].samples if not s.labels.get("le")}
+    assert samples["wikistream_end_to_end_latency_seconds_count"] == 2
+    assert samples["wikistream_end_to_end_latency_seconds_sum"] == pytest.approx(6.0)

@@ -86,7 +86,15 @@ def test_metrics_after_a_replay(
                 "wikistream_stage_state",
                 (("stage", "ingest"), ("wikistream_stage_state", "done")),
             )
-            return silver == target and len(gates) == 4 and s.get(ingest_done) == 1
+            gold_latency = s.get(
+                ("wikistream_end_to_end_latency_seconds_count", (("layer", "gold"),))
+            )
+            return (
+                silver == target
+                and len(gates) == 4
+                and s.get(ingest_done) == 1
+                and bool(gold_latency)
+            )
 
         wait_for(settled, 240, "the replay to reach gold and the metrics", step=1.0)
         samples = scrape(url)
@@ -117,6 +125,11 @@ def test_metrics_after_a_replay(
     assert latency_count > 0
     assert value(samples, "wikistream_end_to_end_latency_seconds_sum", layer="bronze") > 0
     assert value(samples, "wikistream_layer_rows_written_total", layer="silver") == target
+    # … and into silver and gold, measured in the refine worker and fed through its status file
+    for layer in ("silver", "gold"):
+        count = value(samples, "wikistream_end_to_end_latency_seconds_count", layer=layer)
+        assert 0 < count <= target, layer
+        assert value(samples, "wikistream_end_to_end_latency_seconds_sum", layer=layer) > 0
     assert value(samples, "wikistream_layer_rows_written_total", layer="gold") > 0
     for layer in ("bronze", "silver", "gold"):
         assert value(samples, "wikistream_last_commit_timestamp_seconds", layer=layer) > 0

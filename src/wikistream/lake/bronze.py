@@ -45,6 +45,7 @@ from wikistream.lake.catalog import ensure_table
 from wikistream.lake.datafiles import append_rows
 from wikistream.lake.maintenance import MaintenanceReport, expire_snapshots
 from wikistream.lake.schemas import BRONZE
+from wikistream.lake.steps import sample_times
 from wikistream.lake.transaction import begin
 
 if TYPE_CHECKING:
@@ -331,7 +332,7 @@ class BronzeWriter:
         s.last_commit_at = committed_at
         s.last_processing_ms = processing_ms
         s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
-        s.last_event_times = _sample_times(unique.column("event_timestamp"))
+        s.last_event_times = sample_times(unique.column("event_timestamp"))
         s.lag = result.lag
         buf.clear()
         self._expire_if_needed()
@@ -483,13 +484,6 @@ class BronzeWriter:
         """Release the parser connections (the log and catalog belong to the caller)."""
         self._con.close()
         self._seen.close()
-
-
-def _sample_times(column: pa.ChunkedArray, limit: int = 100) -> list[float]:
-    """Up to ``limit`` evenly spaced non-null values of a timestamp column, as epoch seconds."""
-    values = [v for v in column.drop_null().cast(pa.int64()).to_pylist() if v is not None]
-    step = max(1, len(values) // limit)
-    return [v / 1_000_000 for v in values[::step][:limit]]
 
 
 def _advance(position: dict[int, int], records: RecordColumns) -> None:

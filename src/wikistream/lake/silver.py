@@ -30,7 +30,7 @@ from wikistream.lake.catalog import ensure_table, open_catalog
 from wikistream.lake.changes import Cursor, current_cursor, plan_changes, read_files
 from wikistream.lake.predicates import BooleanExpression, all_of, any_of, eq, is_in
 from wikistream.lake.schemas import BRONZE, SCHEMA_VERSION, SILVER
-from wikistream.lake.steps import StepResult, commit_rows, conform, snapshot_id
+from wikistream.lake.steps import StepResult, commit_rows, conform, sample_times, snapshot_id
 from wikistream.lake.users import (
     CONTROL_CHARACTERS,
     IPV4_PATTERN,
@@ -135,6 +135,8 @@ class SilverStep:
         if out.num_rows or delete is not None or properties:
             commit_rows(silver, delete=delete, rows=out, properties=properties)
             result.commits += 1
+            if out.num_rows:
+                result.event_times = sample_times(out["event_timestamp"])
         return silver  # a commit updates the Table object in place
 
 

@@ -40,6 +40,8 @@ class StepResult:
     commits: int = 0
     duration_s: float = 0.0
     noop: bool = False
+    event_times: list[float] = field(default_factory=list)
+    """A sample of the committed rows' event times (epoch s), for end-to-end latency metrics."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (CLI output, status files, DQ slice descriptions)."""
@@ -134,3 +136,10 @@ def commit_rows(
                 tx.set_properties(properties)
     except CommitFailedException as exc:
         raise _conflict(table, exc) from exc
+
+
+def sample_times(column: pa.ChunkedArray | pa.Array, limit: int = 100) -> list[float]:
+    """Up to ``limit`` evenly spaced non-null values of a timestamp column, as epoch seconds."""
+    values = [v for v in column.drop_null().cast(pa.int64()).to_pylist() if v is not None]
+    step = max(1, len(values) // limit)
+    return [v / 1_000_000 for v in values[::step][:limit]]

@@ -146,16 +146,24 @@ def refine_stage(ctx: StageContext) -> None:
         layers=options.refine_layers,
     )
     totals = {"silver_rows": 0, "gold_groups": 0, "passes": 0}
+    # gold aggregates the newest silver rows: their event times sample gold's latency too
+    newest_silver: list[float] = []
     while not ctx.stop.is_set():
         outcome = refiner.run_once()
         totals["passes"] += 1
         for layer, step in (("silver", outcome.silver), ("gold", outcome.gold)):
             if step is not None and not step.noop:
+                if layer == "silver":
+                    times = step.event_times
+                    newest_silver = (newest_silver + times)[-100:]
+                else:  # each silver sample counts once, at the gold commit that absorbed it
+                    times, newest_silver = newest_silver[-100:], []
                 ctx.status.details[f"last_{layer}"] = {
                     "at": utc_now().isoformat(),
                     "rows_out": step.rows_out,
                     "dates": list(step.dates),
                     "duration_s": round(step.duration_s, 3),
+                    "event_times": times,
                 }
         if outcome.silver is not None:
             totals["silver_rows"] += outcome.silver.rows_out

@@ -95,6 +95,7 @@ class StatusFeed:
                 self.metrics.observe_layer_commit(
                     layer,
                     int(step.get("rows_out", 0)),
+                    step.get("event_times") or (),
                     committed_at=parse_iso_utc_or_none(step.get("at")),
                 )
                 self.metrics.observe_step(layer, "process", True, float(step.get("duration_s", 0)))
