@@ -40,7 +40,7 @@ NEW_IDS = 20
 COPIES = 5
 
 
-def _cli(settings: Settings, *args: str, env: dict[str, str] | None = None) -> str:
+def _cli(settings: Settings, *args: str, env: dict[str, str] | None = None, code: int = 0) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "wikistream", "--data-dir", str(settings.data_dir), *args],
         capture_output=True,
@@ -49,7 +49,7 @@ def _cli(settings: Settings, *args: str, env: dict[str, str] | None = None) -> s
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == code, done.stderr
     return done.stdout
 
 
@@ -117,6 +117,7 @@ def _blocked_lake(
         "--output",
         "json",
         env={"WIKISTREAM_OBSERVE__WEBHOOK_URL": webhook.url},
+        code=3,  # finished, but a layer is blocked: schedulers must see it
     )
     summary = json.loads(out)
     run_id = summary["blocked"]["silver"]

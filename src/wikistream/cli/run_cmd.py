@@ -25,6 +25,7 @@ from wikistream.orchestrate.worker import (
 from wikistream.settings import ENV_PREFIX, Settings
 
 RUN_LOCK = "run"  # run/run.lock: held by the `wikistream run` process of a data dir
+EXIT_BLOCKED = 3  # `run --once` finished, but a failed DQ gate holds a layer back
 
 
 def run(
@@ -51,8 +52,8 @@ def run(
         bool,
         typer.Option(
             "--once",
-            help="Process all available input through every stage, then exit 0 (with --replay: "
-            "the whole file).",
+            help="Process all available input (with --replay: the whole file) through every "
+            "stage, then exit: 0, or 3 when a failed DQ gate holds a layer back.",
         ),
     ] = False,
     mode: Annotated[
@@ -143,6 +144,8 @@ def _run(
             typer.echo(to_json(summary.to_dict()))
         else:
             _print_once(summary)
+        if summary.blocked:  # a scheduler (cron, Airflow, CI) must see the blocked gate
+            raise typer.Exit(EXIT_BLOCKED)
         return
     _hand_down(overrides, config_file)  # the modes below start child processes
     if settings.orchestrate.mode == "cycle":
