@@ -25,9 +25,11 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from bench.harness import BenchContext, Result
 
 NAME = "bronze"
 TARGET_ROWS_PER_S = 150_000.0
@@ -35,45 +37,6 @@ LIVE_TARGET_RATE = 10.0  # target-wiki events/s (whole stream ≈ 30/s; SEED-FAC
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "recentchange-2026-02-26.jsonl"
 DAY_START = 1772064000  # 2026-02-26T00:00:00Z
 ROOT = Path(__file__).resolve().parents[1]
-
-try:  # the shared harness, when merged
-    from bench.harness import BenchContext, Result  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # standalone: minimal compatible stand-ins
-
-    @dataclass
-    class Result:  # type: ignore[no-redef]
-        """One measured number."""
-
-        benchmark: str
-        metric: str
-        value: float
-        unit: str
-        target: float | None = None
-        higher_is_better: bool = True
-        note: str = ""
-
-        @property
-        def ok(self) -> bool | None:
-            if self.target is None:
-                return None
-            if self.higher_is_better:
-                return self.value >= self.target
-            return self.value <= self.target
-
-    @dataclass
-    class BenchContext:  # type: ignore[no-redef]
-        """Sizes and scratch space."""
-
-        quick: bool = False
-        cache_dir: Path = field(default_factory=lambda: ROOT / "bench" / ".cache")
-
-        def size(self, full: int, quick: int) -> int:
-            return quick if self.quick else full
-
-        def scratch(self, name: str) -> Path:
-            path = self.cache_dir / "scratch" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return path
 
 
 def _sample_path() -> Path:

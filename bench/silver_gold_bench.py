@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import harness
+
 REPO = Path(__file__).resolve().parents[1]
 for entry in (REPO, REPO / "src"):
     if str(entry) not in sys.path:
@@ -159,7 +161,6 @@ def run_steps(data_dir: str) -> dict[str, Any]:
 
 def run(ctx: Any) -> list[Any]:
     """Cold catch-up of ``n`` events, then two increments of 3,000 (harness entry point)."""
-    harness = _harness()
     result = harness.Result
     n = ctx.size(1_000_000, 50_000)
     data_dir = ctx.scratch("silver-gold-lake")
@@ -195,20 +196,8 @@ def run(ctx: Any) -> list[Any]:
     return out
 
 
-def _harness() -> Any:
-    try:
-        from bench import harness
-
-        return harness
-    except ImportError:  # the shared harness is not merged yet: a minimal stand-in
-        from bench import _standalone
-
-        return _standalone
-
-
 def main(argv: list[str]) -> int:
     """Run alone: print the metrics and write ``bench/results/silver_gold.json``."""
-    harness = _harness()
     ctx = harness.BenchContext(quick="--quick" in argv)
     results = run(ctx)
     payload = {

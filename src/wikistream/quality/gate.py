@@ -248,7 +248,8 @@ def write_audit(catalog: Catalog, result: GateResult) -> None:
     )
 
 
-def _empty_result(gate: TableGate, spec: SliceSpec) -> CheckResult:
+def empty_result(gate: TableGate, scope: str) -> CheckResult:
+    """The SKIPPED ``slice_not_empty`` row of a table with no rows in ``scope`` (a description)."""
     return CheckResult(
         check_name=EMPTY_CHECK,
         check_type=CheckType.COMPLETENESS,
@@ -261,7 +262,7 @@ def _empty_result(gate: TableGate, spec: SliceSpec) -> CheckResult:
         records_passed=0,
         records_failed=0,
         failure_rate=0.0,
-        message=f"{gate.table.identifier} has no rows for {spec.describe()}; nothing was checked",
+        message=f"{gate.table.identifier} has no rows for {scope}; nothing was checked",
         evidence={"rule": "the slice has at least one row"},
     )
 
@@ -329,7 +330,7 @@ def run_gate(
         )
         infos.append(info)
         if relation.num_rows == 0:
-            results.append(_empty_result(gate, spec))
+            results.append(empty_result(gate, spec.describe()))
             continue
         checked_tables.append((gate, info))
         results.extend(evaluate(gate.checks(settings), relation, table_name=info.table_name))

@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING
 
 from wikistream.clock import utc_now
 from wikistream.lake.schemas import QUALITY_RESULTS
-from wikistream.quality.checks import CheckType, Level, Status
 from wikistream.quality.engine import CheckResult
-from wikistream.quality.gate import GateResult, TableGate, layer_tables, new_run_id, result_row
+from wikistream.quality.gate import (
+    GateResult,
+    empty_result,
+    layer_tables,
+    new_run_id,
+    result_row,
+)
 from wikistream.quality.slices import SliceInfo
 from wikistream.spark.dq import evaluate_spark
 from wikistream.spark.tables import (
@@ -81,7 +86,7 @@ def run_spark_gate(
                 )
             )
             if rows == 0:
-                results.append(_empty_result(gate, dates))
+                results.append(empty_result(gate, dates.describe()))
                 continue
             checks = gate.checks(settings)
             results.extend(evaluate_spark(checks, frame, table_name=gate.table.identifier))
@@ -117,21 +122,3 @@ def _listed(dates: DateRange) -> tuple[str, ...]:
         return ()
     days = (dates.last - dates.first).days
     return tuple((dates.first + timedelta(days=i)).isoformat() for i in range(days + 1))
-
-
-def _empty_result(gate: TableGate, dates: DateRange) -> CheckResult:
-    return CheckResult(
-        check_name=EMPTY_CHECK,
-        check_type=CheckType.COMPLETENESS,
-        level=Level.ERROR,
-        table_name=gate.table.identifier,
-        status=Status.SKIPPED,
-        metric_value=0.0,
-        threshold_value=1.0,
-        records_checked=0,
-        records_passed=0,
-        records_failed=0,
-        failure_rate=0.0,
-        message=f"{gate.table.identifier} has no rows for {dates.describe()}; nothing was checked",
-        evidence={"rule": "the slice has at least one row"},
-    )
