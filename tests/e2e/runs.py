@@ -23,29 +23,10 @@ import pyarrow as pa
 from wikistream.ingest.config import SEED_TARGET_DOMAINS
 from wikistream.ingest.generate import GenerateOptions, write_events
 from wikistream.lake.catalog import open_catalog
-from wikistream.lake.schemas import (
-    BRONZE,
-    DAILY_SUMMARY,
-    HOURLY_STATS,
-    PROFILE_METRICS,
-    QUALITY_RESULTS,
-    RISK_SCORES,
-    SILVER,
-    TableDef,
-)
+from wikistream.lake.schemas import TableDef
 from wikistream.settings import Settings, load_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-ALL_TABLES: tuple[TableDef, ...] = (
-    BRONZE,
-    SILVER,
-    HOURLY_STATS,
-    RISK_SCORES,
-    DAILY_SUMMARY,
-    QUALITY_RESULTS,
-    PROFILE_METRICS,
-)
-GOLD_TABLES = (HOURLY_STATS, RISK_SCORES, DAILY_SUMMARY)
 # Ports 0: tests run beside other `wikistream run`s (and the developer's) on one machine.
 FREE_PORTS = {"WIKISTREAM_OBSERVE__METRICS_PORT": "0", "WIKISTREAM_SERVE__PORT": "0"}
 

@@ -26,8 +26,6 @@ import psutil
 import pytest
 
 from tests.e2e.runs import (
-    ALL_TABLES,
-    GOLD_TABLES,
     cli_command,
     cli_env,
     expected_ids,
@@ -39,8 +37,9 @@ from tests.e2e.runs import (
 )
 from wikistream.eventlog.registry import open_event_log
 from wikistream.lake.catalog import open_catalog
+from wikistream.lake.gold import GOLD_TABLES
 from wikistream.lake.refresh import rebuild
-from wikistream.lake.schemas import BRONZE, SILVER
+from wikistream.lake.schemas import ALL_TABLES, BRONZE, SILVER
 from wikistream.orchestrate.status import read_all_status
 from wikistream.settings import Settings
 
