@@ -141,3 +141,21 @@ def test_cached_events_are_built_once_and_reused(tmp_path: Path) -> None:
     other = ctx.cached_events(800, seed=4, gz=True, late_fraction=0.1)
     assert other != path
     assert other.name.endswith(".jsonl.gz")
+
+
+def test_quick_run_of_the_dq_bench_writes_its_metrics(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISTREAM_")}
+    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "dq", "--quick", "--results-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    payload = json.loads((tmp_path / "dq.json").read_text())
+    assert payload["error"] is None
+    metrics = {m["metric"]: m for m in payload["metrics"]}
+    assert metrics["checks not passed on valid rows"]["value"] == 0
+    assert metrics["bronze gate passed"]["value"] == 1
+    checks = metrics["17 bronze checks, 100,000 rows, CPU"]
+    assert 0 < checks["value"] < 60
+    assert checks["ok"] is (checks["value"] <= 1.0)
