@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test lint typecheck unit bench spark-jars clean-venv
+.PHONY: run test lint typecheck unit bench docs spark-jars clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev lint typecheck unit
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs/assemble.py
+	$(BIN)/ruff format --check src tests bench docs/assemble.py
+	$(BIN)/python docs/assemble.py --check
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -39,6 +40,10 @@ unit: $(VENV)/.installed-dev
 ## bench: benchmarks; prints a table, writes bench/results/*.json
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(ARGS)
+
+## docs: rebuild docs/runbook.md and docs/differences.md from their sections
+docs:
+	$(PYTHON) docs/assemble.py
 
 ## spark-jars: build the Iceberg runtime jars for Spark (cached in ~/.cache/wikistream/jars)
 spark-jars: $(VENV)/.installed-dev
