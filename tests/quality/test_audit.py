@@ -16,6 +16,7 @@ from wikistream.quality.audit import (
     append_results,
     latest_run,
     list_runs,
+    overridden_runs,
     read_results,
     record_override,
 )
@@ -129,3 +130,26 @@ def test_unwritable_audit_rows_raise_a_quality_error(catalog: Catalog) -> None:
     with pytest.raises(QualityError, match="the gate result was not recorded"):
         append_results(catalog, [bad])
     assert list_runs(catalog) == []
+
+
+def test_overridden_runs_reads_only_the_runs_an_operator_accepted(
+    settings: Settings, catalog: Catalog, clock: Clock
+) -> None:
+    passed = [run_gate(settings, catalog, "bronze", data=bronze(2), clock=clock) for _ in range(3)]
+    dup_rows = table(BRONZE, [bronze_row(i, event_id="dup") for i in range(3)])
+    kept_failing = run_gate(settings, catalog, "bronze", data=dup_rows, clock=clock)
+    accepted = run_gate(settings, catalog, "bronze", data=dup_rows, clock=clock)
+    assert all(r.passed for r in passed)
+    assert not kept_failing.passed
+    assert not accepted.passed
+    assert overridden_runs(catalog, "bronze") == []
+    record_override(catalog, accepted.run_id, "known replay duplicates", operator="ana")
+
+    (run,) = overridden_runs(catalog, "bronze")
+    assert run.run_id == accepted.run_id
+    assert run.accepted
+    assert not run.passed
+    assert run.counts["total_checks"] == 17  # all its check rows, not only the override row
+    (listed,) = [r for r in list_runs(catalog, "bronze") if r.run_id == accepted.run_id]
+    assert run == listed  # the same summary as reading every run
+    assert overridden_runs(catalog, "silver") == []

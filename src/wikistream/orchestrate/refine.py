@@ -26,7 +26,7 @@ from wikistream.lake.gold import GoldStep
 from wikistream.lake.schemas import BRONZE, HOURLY_STATS, SILVER, TableDef
 from wikistream.lake.silver import SilverStep
 from wikistream.lake.steps import StepResult
-from wikistream.quality.audit import list_runs
+from wikistream.quality.audit import overridden_runs
 from wikistream.quality.gate import GateResult, layer_tables, run_gate
 from wikistream.quality.slices import SliceSpec, data_dates
 from wikistream.settings import Settings
@@ -100,7 +100,7 @@ class Refiner:
         it is skipped with a warning (the chain then re-checks the current slice, which the
         operator can accept in turn) instead of failing every pass.
         """
-        for run in reversed(list_runs(self.catalog, upstream_layer)):
+        for run in reversed(overridden_runs(self.catalog, upstream_layer)):
             parsed = _parse_batch(run.batch_id)
             if not run.accepted or run.passed or parsed is None:
                 continue

@@ -20,7 +20,7 @@ from pyiceberg.catalog import Catalog
 from wikistream.clock import utc_now
 from wikistream.errors import QualityError
 from wikistream.lake.catalog import ensure_table
-from wikistream.lake.predicates import all_of, eq, ge
+from wikistream.lake.predicates import all_of, eq, ge, is_in
 from wikistream.lake.schemas import QUALITY_RESULTS
 from wikistream.quality.checks import BLOCKING_STATUSES, CheckType, Status
 from wikistream.quality.slices import SliceInfo
@@ -188,6 +188,27 @@ def list_runs(
 ) -> list[RunSummary]:
     """Recorded runs (of ``layer``, from ``since_date`` on), oldest first by run_timestamp."""
     return summarize(read_rows(catalog, layer=layer, since_date=since_date))
+
+
+def overridden_runs(catalog: Catalog, layer: str) -> list[RunSummary]:
+    """The runs of ``layer`` an operator overrode, oldest first, with all their rows.
+
+    Reads the ``run_id`` column of the override rows, then the rows of those runs only: the
+    refiner asks on every pass with new data, and the audit table holds every check row of every
+    5-second slice for weeks.
+    """
+    table = ensure_table(catalog, QUALITY_RESULTS)
+    if table.current_snapshot() is None:
+        return []
+    overrides = table.scan(
+        row_filter=all_of([eq("layer", layer), eq("check_name", OVERRIDE_CHECK)]),
+        selected_fields=("run_id",),
+    ).to_arrow()
+    run_ids = set(overrides.column("run_id").to_pylist())
+    if not run_ids:
+        return []
+    rows = table.scan(row_filter=all_of([eq("layer", layer), is_in("run_id", run_ids)]))
+    return summarize(rows.to_arrow().to_pylist())
 
 
 def latest_run(catalog: Catalog, layer: str, *, window_days: int = 7) -> RunSummary | None:
