@@ -164,23 +164,26 @@ def read_baseline(
     if table.current_snapshot() is None:
         return {}
     since = (now - timedelta(days=days)).date().isoformat()
-    rows = (
-        table.scan(
-            row_filter=all_of([eq("layer", layer), ge("run_date", since)]),
-            selected_fields=("run_id", "table_name", "column_name", "null_rate"),
-        )
-        .to_arrow()
-        .to_pylist()
-    )
-    seen: set[tuple[str, str, str]] = set()
-    baseline: dict[BaselineKey, list[float]] = {}
-    for r in rows:
-        key = (r["run_id"], r["table_name"], r["column_name"])
-        if r["run_id"] == exclude_run_id or key in seen or r["null_rate"] is None:
-            continue
-        seen.add(key)
-        baseline.setdefault((r["table_name"], r["column_name"]), []).append(float(r["null_rate"]))
-    return baseline
+    rows = table.scan(
+        row_filter=all_of([eq("layer", layer), ge("run_date", since)]),
+        selected_fields=("run_id", "table_name", "column_name", "null_rate"),
+    ).to_arrow()
+    # Weeks of 5-second gate runs are millions of rows: group them in DuckDB, one value per run
+    # (the first, should a run have written twice), and build Python objects only for the lists.
+    con = connect()
+    try:
+        con.register("baseline_rows", rows)
+        grouped = con.execute(
+            "SELECT table_name, column_name, list(null_rate) FROM ("
+            "  SELECT run_id, table_name, column_name, first(null_rate) AS null_rate"
+            "  FROM baseline_rows WHERE run_id <> ? AND null_rate IS NOT NULL"
+            "  GROUP BY run_id, table_name, column_name"
+            ") GROUP BY table_name, column_name",
+            [exclude_run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return {(t, c): [float(v) for v in values] for t, c, values in grouped}
 
 
 @dataclass(frozen=True)
