@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
+import pytest
 from pyiceberg.catalog import Catalog
 
 from tests.quality.conftest import lake_table
 from tests.quality.rows import T0, bronze, bronze_row, hourly, risk, silver, silver_row, table
 from wikistream.lake.schemas import BRONZE, SILVER
+from wikistream.quality import upstream
 from wikistream.quality.audit import record_override
 from wikistream.quality.checks import Status
 from wikistream.quality.gate import GateResult, run_gate
@@ -139,3 +142,38 @@ def test_clock_fixture_orders_runs(clock: Clock) -> None:
     first, second = clock(), clock()
     assert second - first == timedelta(minutes=1)
     assert first > T0
+
+
+def test_recent_runs_decide_and_an_older_override_of_the_batch_still_counts(
+    settings: Settings, catalog: Catalog, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    real_list_runs = upstream.list_runs
+
+    def counting_list_runs(*args: Any, **kw: Any) -> Any:
+        reads.append("recent" if kw.get("since_time") else "all")
+        return real_list_runs(*args, **kw)
+
+    monkeypatch.setattr(upstream, "list_runs", counting_list_runs)
+    lake_table(catalog, BRONZE.identifier).append(bronze(5))
+    batch = SliceSpec(batch_id="cycle-7")
+    broken = table(BRONZE, [bronze_row(i, event_id="dup") for i in range(5)])
+    first = _gate(settings, catalog, clock, "bronze", data=broken, slice_spec=batch)
+    record_override(catalog, first.run_id, "known replay duplicates")
+    for _ in range(30):  # half an hour later the blocked slice is checked again (a restart)
+        clock()
+    again = _gate(settings, catalog, clock, "bronze", data=broken, slice_spec=batch)
+    assert not again.passed
+    _gate(settings, catalog, clock, "silver", data=silver(5), slice_spec=batch)
+
+    gold = _gate(settings, catalog, clock, "gold", data=_gold(), slice_spec=batch)
+    # the recent runs alone reject bronze (its latest run failed): all runs are read, and the
+    # operator's override of the batch's first run accepts the slice
+    assert gold.passed, _upstream(gold)[0].message
+    assert _upstream(gold)[0].evidence["bronze"] == {"2026-02-26": again.run_id}
+    assert reads == ["recent", "all", "recent"]  # bronze: recent, then all; silver: recent
+
+    reads.clear()
+    _gate(settings, catalog, clock, "bronze", slice_spec=batch)  # passes
+    assert _gate(settings, catalog, clock, "gold", data=_gold(), slice_spec=batch).passed
+    assert reads == ["recent", "recent"]  # steady state: the last minutes are enough

@@ -53,8 +53,10 @@ def read_rows(
     run_id: str | None = None,
     layer: str | None = None,
     since_date: str | None = None,
+    since_time: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit rows of one run and/or layer, optionally only from ``run_date >= since_date``."""
+    """Audit rows of one run and/or layer, optionally only from ``run_date >= since_date`` and
+    ``run_timestamp >= since_time``."""
     conditions = []
     if run_id is not None:
         conditions.append(eq("run_id", run_id))
@@ -62,6 +64,9 @@ def read_rows(
         conditions.append(eq("layer", layer))
     if since_date is not None:  # run_date is a partition column: this prunes whole files
         conditions.append(ge("run_date", since_date))
+    if since_time is not None:
+        conditions.append(ge("run_date", since_time.date().isoformat()))
+        conditions.append(ge("run_timestamp", since_time.isoformat()))
     expr = all_of(conditions)
     table = ensure_table(catalog, QUALITY_RESULTS)
     if table.current_snapshot() is None:
@@ -184,10 +189,16 @@ def _summary(run_id: str, rows: list[dict[str, Any]]) -> RunSummary:
 
 
 def list_runs(
-    catalog: Catalog, layer: str | None = None, *, since_date: str | None = None
+    catalog: Catalog,
+    layer: str | None = None,
+    *,
+    since_date: str | None = None,
+    since_time: datetime | None = None,
 ) -> list[RunSummary]:
-    """Recorded runs (of ``layer``, from ``since_date`` on), oldest first by run_timestamp."""
-    return summarize(read_rows(catalog, layer=layer, since_date=since_date))
+    """Recorded runs (of ``layer``, from ``since_date``/``since_time`` on), oldest first by
+    run_timestamp."""
+    rows = read_rows(catalog, layer=layer, since_date=since_date, since_time=since_time)
+    return summarize(rows)
 
 
 def overridden_runs(catalog: Catalog, layer: str) -> list[RunSummary]:

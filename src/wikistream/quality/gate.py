@@ -340,7 +340,7 @@ def run_gate(
             profiles.extend(profile_relation(relation, gate.profile, info.table_name))
     if layer == "gold" and checked_tables:
         dates = sorted({d for _, info in checked_tables for d in info.data_dates})
-        coverage = upstream_results(catalog, dates, batch_id=spec.batch_id)
+        coverage = upstream_results(catalog, dates, batch_id=spec.batch_id, now=now)
         for gate, _ in checked_tables:
             results.append(upstream_check(coverage, gate.table.identifier, batch_id=spec.batch_id))
     drift: list[DriftFinding] = []

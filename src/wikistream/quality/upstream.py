@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
+from wikistream.clock import utc_now
 from wikistream.lake.schemas import BRONZE
 from wikistream.quality.audit import RunSummary, list_runs
 from wikistream.quality.checks import CheckType, Level, Status
@@ -27,6 +28,8 @@ from wikistream.quality.slices import SliceSpec, read_slice
 UPSTREAM_CHECK = "upstream_gates_passed"
 ROWS_CHECK = "consistency_rows_vs_bronze"
 UPSTREAM_LAYERS = ("bronze", "silver")
+RECENT_WINDOW = timedelta(minutes=15)
+"""Upstream runs this recent are looked at first (see :func:`upstream_results`)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def upstream_results(
     *,
     batch_id: str | None = None,
     layers: Sequence[str] = UPSTREAM_LAYERS,
+    now: datetime | None = None,
 ) -> dict[str, UpstreamCoverage]:
     """Find, per upstream layer and date, the latest gate run that checked rows of that date."""
     coverage = {}
@@ -65,17 +69,31 @@ def upstream_results(
     since = None
     if dates:
         since = (date.fromisoformat(min(dates)) - timedelta(days=1)).isoformat()
+    recent = (now or utc_now()) - RECENT_WINDOW
     for layer in layers:
-        runs = list_runs(catalog, layer, since_date=since)  # oldest first, by run_timestamp
-        if batch_id is not None:
-            runs = [r for r in runs if r.batch_id == batch_id]
-        runs = _share_overrides(runs)
-        by_date: dict[str, RunSummary | None] = {}
-        for day in sorted(set(dates)):
-            covering = [r for r in runs if day in r.data_dates]
-            by_date[day] = covering[-1] if covering else None
-        coverage[layer] = UpstreamCoverage(layer, by_date)
+        # The chain gates every few seconds, so the runs of the last minutes nearly always cover
+        # every date and passed; the latest covering run is then among them. Anything missing or
+        # rejected is decided on all runs (an override may sit on an older run of the batch).
+        found = _coverage(layer, list_runs(catalog, layer, since_time=recent), dates, batch_id)
+        if not found.accepted:
+            runs = list_runs(catalog, layer, since_date=since)
+            found = _coverage(layer, runs, dates, batch_id)
+        coverage[layer] = found
     return coverage
+
+
+def _coverage(
+    layer: str, runs: list[RunSummary], dates: Sequence[str], batch_id: str | None
+) -> UpstreamCoverage:
+    """The latest run of ``runs`` (oldest first) covering each date, in ``batch_id`` if given."""
+    if batch_id is not None:
+        runs = [r for r in runs if r.batch_id == batch_id]
+    runs = _share_overrides(runs)
+    by_date: dict[str, RunSummary | None] = {}
+    for day in sorted(set(dates)):
+        covering = [r for r in runs if day in r.data_dates]
+        by_date[day] = covering[-1] if covering else None
+    return UpstreamCoverage(layer, by_date)
 
 
 def _share_overrides(runs: list[RunSummary]) -> list[RunSummary]:
