@@ -23,6 +23,7 @@ from wikistream.clock import to_iso, utc_now
 from wikistream.errors import QualityError
 from wikistream.lake.schemas import BRONZE, HOURLY_STATS, RISK_SCORES, SILVER, TableDef
 from wikistream.quality.audit import append_results
+from wikistream.quality.baseline import read_baseline
 from wikistream.quality.catalogue import (
     bronze_checks,
     gold_hourly_checks,
@@ -40,7 +41,6 @@ from wikistream.quality.profile import (
     detect_drift,
     profile_relation,
     profile_rows,
-    read_baseline,
     write_profiles,
 )
 from wikistream.quality.slices import SliceInfo, SliceSpec, data_dates, read_slice

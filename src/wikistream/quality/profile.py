@@ -11,10 +11,9 @@ never fail a gate: the orchestrator turns them into alerts.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -23,8 +22,8 @@ from pyiceberg.catalog import Catalog
 from wikistream.clock import to_iso
 from wikistream.errors import QualityError
 from wikistream.lake.catalog import ensure_table
-from wikistream.lake.predicates import all_of, eq, ge
 from wikistream.lake.schemas import PROFILE_METRICS
+from wikistream.quality.baseline import BaselineKey, BaselineStats
 from wikistream.quality.checks import ident
 from wikistream.quality.config import QualitySettings
 from wikistream.quality.engine import RELATION, connect
@@ -153,39 +152,6 @@ def write_profiles(catalog: Catalog, rows: pa.Table) -> None:
         raise QualityError(f"cannot append to {PROFILE_METRICS.identifier}: {exc}") from exc
 
 
-BaselineKey = tuple[str, str]  # (table_name, column_name)
-
-
-def read_baseline(
-    catalog: Catalog, layer: str, now: datetime, days: int, *, exclude_run_id: str
-) -> dict[BaselineKey, list[float]]:
-    """Null rates of earlier runs (one per run) of ``layer`` since ``now − days``, per column."""
-    table = ensure_table(catalog, PROFILE_METRICS)
-    if table.current_snapshot() is None:
-        return {}
-    since = (now - timedelta(days=days)).date().isoformat()
-    rows = table.scan(
-        row_filter=all_of([eq("layer", layer), ge("run_date", since)]),
-        selected_fields=("run_id", "table_name", "column_name", "null_rate"),
-    ).to_arrow()
-    # Weeks of 5-second gate runs are millions of rows: group them in DuckDB, one value per run
-    # (the first, should a run have written twice), and build Python objects only for the lists.
-    con = connect()
-    try:
-        con.register("baseline_rows", rows)
-        grouped = con.execute(
-            "SELECT table_name, column_name, list(null_rate) FROM ("
-            "  SELECT run_id, table_name, column_name, first(null_rate) AS null_rate"
-            "  FROM baseline_rows WHERE run_id <> ? AND null_rate IS NOT NULL"
-            "  GROUP BY run_id, table_name, column_name"
-            ") GROUP BY table_name, column_name",
-            [exclude_run_id],
-        ).fetchall()
-    finally:
-        con.close()
-    return {(t, c): [float(v) for v in values] for t, c, values in grouped}
-
-
 @dataclass(frozen=True)
 class DriftFinding:
     """A column whose null rate moved away from its baseline (never a gate failure)."""
@@ -243,18 +209,18 @@ class DriftFinding:
 def detect_drift(
     layer: str,
     profiles: Sequence[ColumnProfile],
-    baseline: Mapping[BaselineKey, Sequence[float]],
+    baseline: Mapping[BaselineKey, BaselineStats],
     quality: QualitySettings,
 ) -> list[DriftFinding]:
     """Compare each profile's null rate with its baseline; return warnings and alerts."""
     findings = []
     for p in profiles:
-        history = list(baseline.get((p.table_name, p.column_name), ()))
-        if not history:
+        history = baseline.get((p.table_name, p.column_name))
+        if history is None or history.runs == 0:
             continue  # no earlier run: nothing to compare with
-        mean = statistics.fmean(history)
+        mean = history.mean
         diff = abs(p.null_rate - mean)
-        stddev = statistics.stdev(history) if len(history) >= 2 else None
+        stddev = history.stddev
         z: float | None = None
         level: str | None = None
         if stddev:  # ≥ 2 runs with some variance: a real z-score
@@ -280,7 +246,7 @@ def detect_drift(
                     current_value=p.null_rate,
                     baseline_value=mean,
                     baseline_stddev=stddev,
-                    baseline_runs=len(history),
+                    baseline_runs=history.runs,
                     difference=diff,
                     z_score=z,
                     method=method,
