@@ -148,3 +148,38 @@ def test_refine_status_feeds_drift_alarms_and_layer_latency(
     samples = {s.name: s.value for s in histogram.collect()[0].samples if not s.labels.get("le")}
     assert samples["wikistream_end_to_end_latency_seconds_count"] == 2
     assert samples["wikistream_end_to_end_latency_seconds_sum"] == pytest.approx(6.0)
+
+
+def test_every_bronze_batch_time_is_observed_once(tmp_path: Path, clock: FakeClock) -> None:
+    """Several commits between two supervisor reads each count; a restarted worker too."""
+    metrics = PipelineMetrics(clock=clock, process_metrics=False, cpu_seconds=None)
+    feed = StatusFeed(metrics)
+
+    def report(batches: int, recent_ms: list[float]) -> None:
+        bronze = StageStatus(stage="bronze", state="running")
+        bronze.counters = {"records": batches, "rows": batches, "batches": batches, "lag": 0}
+        bronze.details = {
+            "last_batch": {
+                "at": clock.advance(1).isoformat(),
+                "processing_ms": recent_ms[-1],
+                "recent_processing_ms": recent_ms,
+            }
+        }
+        write_status(tmp_path, bronze)
+        feed.update({"bronze": read_status(tmp_path, "bronze")})
+
+    def observed() -> tuple[float, float]:
+        (family,) = metrics.series.bronze_batch_seconds.collect()
+        values = {s.name: s.value for s in family.samples if "le" not in s.labels}
+        return values["wikistream_bronze_batch_duration_seconds_count"], values[
+            "wikistream_bronze_batch_duration_seconds_sum"
+        ]
+
+    report(3, [100.0, 200.0, 300.0])
+    assert observed() == (3, pytest.approx(0.6))
+    report(3, [100.0, 200.0, 300.0])  # read again, nothing new
+    assert observed() == (3, pytest.approx(0.6))
+    report(5, [100.0, 200.0, 300.0, 400.0, 500.0])
+    assert observed() == (5, pytest.approx(1.5))
+    report(1, [50.0])  # the worker restarted: its counters start again
+    assert observed() == (6, pytest.approx(1.55))

@@ -24,6 +24,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,6 +114,8 @@ class BronzeStats:
     lag: int = 0
     # up to 100 event times (epoch s) of the last committed batch, for latency histograms
     last_event_times: list[float] = field(default_factory=list)
+    # processing times of the latest batches (newest last), for the batch-duration histogram
+    recent_processing_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100))
 
 
 @dataclass
@@ -331,6 +334,7 @@ class BronzeWriter:
         s.batches += 1
         s.last_commit_at = committed_at
         s.last_processing_ms = processing_ms
+        s.recent_processing_ms.append(round(processing_ms, 1))
         s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
         s.last_event_times = sample_times(unique.column("event_timestamp"))
         s.lag = result.lag

@@ -107,6 +107,9 @@ def bronze_stage(ctx: StageContext) -> None:
                     "rows": result.rows_written,
                     "event_times": stats.last_event_times,
                     "processing_ms": round(result.processing_ms, 1),
+                    # the latest batches' times, newest last: with ``batches`` the supervisor
+                    # observes each batch once, however many commits fall between two reads
+                    "recent_processing_ms": list(stats.recent_processing_ms),
                 }
             ctx.report(
                 progressed=result.records_read > 0 or result.commits > 0,

@@ -34,6 +34,7 @@ class StatusFeed:
     def __init__(self, metrics: PipelineMetrics) -> None:
         self.metrics = metrics
         self._seen: dict[str, object] = {}
+        self._bronze_batches = 0  # bronze batches whose time was observed
 
     def _new(self, key: str, marker: object) -> bool:
         if marker is None or self._seen.get(key) == marker:
@@ -84,9 +85,19 @@ class StatusFeed:
                 batch.get("event_times") or (),
                 committed_at=parse_iso_utc_or_none(batch.get("at")),
             )
-            # the latest batch per tick: a sample of batch times, not one per commit
-            if batch.get("processing_ms") is not None:
-                self.metrics.observe_bronze_batch_time(float(batch["processing_ms"]) / 1000.0)
+        self._bronze_batch_times(int(c.get("batches", 0)), batch)
+
+    def _bronze_batch_times(self, batches: int, batch: Mapping[str, Any]) -> None:
+        """Observe the time of every bronze batch committed since the last status read."""
+        seen = self._bronze_batches
+        self._bronze_batches = batches
+        new = batches - seen if batches >= seen else batches  # lower: the worker restarted
+        recent = batch.get("recent_processing_ms")
+        if recent is None:  # a status without the list: the latest batch only
+            recent = [batch["processing_ms"]] if batch.get("processing_ms") is not None else []
+            new = min(new, 1)
+        for ms in list(recent)[len(recent) - min(new, len(recent)) :]:
+            self.metrics.observe_bronze_batch_time(float(ms) / 1000.0)
 
     def _refine(self, status: StageStatus) -> None:
         for layer in ("silver", "gold"):
