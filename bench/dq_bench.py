@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 
 from bench.harness import BenchContext, Result
 from wikistream.lake.catalog import ensure_lake, open_catalog
-from wikistream.lake.schemas import BRONZE
+from wikistream.lake.schemas import BRONZE, PROFILE_METRICS
+from wikistream.quality.baseline import read_baseline
 from wikistream.quality.catalogue import BRONZE_CHECKS, SEED_REGION_MAP
 from wikistream.quality.engine import evaluate
 from wikistream.quality.gate import run_gate
@@ -115,6 +116,55 @@ def measure(rows: int = 1_000_000, repeats: int = 3) -> list[Result]:
     ]
 
 
+def profile_history(runs: int, columns: int, now: datetime) -> pa.Table:
+    """``runs`` gate runs × ``columns`` profile rows, spread over the 7 days before ``now``."""
+    n = runs * columns
+    run = pc.divide(pa.array(range(n), pa.int64()), columns)
+    # run r ran r × (7 days / runs) before now: its date and timestamp
+    step_us = 7 * DAY_US // runs
+    ts_us = pc.subtract(int(now.timestamp() * 1_000_000), pc.multiply(run, step_us))
+    ts = pc.cast(ts_us, pa.timestamp("us", tz="UTC"))
+    values = {
+        "run_id": _prefixed("dq-", run),
+        "layer": pa.array(["bronze"] * n),
+        "table_name": pa.array(["bronze.raw_events"] * n),
+        "column_name": _prefixed("c", _mod(pa.array(range(n), pa.int64()), columns)),
+        "null_rate": pc.divide(pc.cast(_mod(run, 100), pa.float64()), 100.0),
+        "run_timestamp": ts,
+        "run_date": pc.strftime(ts, format="%Y-%m-%d"),
+    }
+    schema = PROFILE_METRICS.schema().as_arrow()
+    arrays = [
+        pc.cast(values[f.name], f.type) if f.name in values else pa.nulls(n, f.type) for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def measure_baseline(runs: int, columns: int = 25) -> list[Result]:
+    """Drift baseline over a week of 5-second gates: the first read, then each gate's read."""
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(overrides={"data_dir": Path(tmp)})
+        catalog = open_catalog(settings)
+        ensure_lake(catalog)
+        catalog.load_table(PROFILE_METRICS.identifier).append(profile_history(runs, columns, now))
+        _, first_cpu, stats = _best_of(
+            1, lambda: read_baseline(catalog, "bronze", now, 7, exclude_run_id="x")
+        )
+        _, next_cpu, _ = _best_of(
+            3, lambda: read_baseline(catalog, "bronze", now, 7, exclude_run_id="x")
+        )
+    label = f"{runs:,} runs × {columns} columns"
+    seen = max(s.runs for s in stats.values())
+    return [
+        Result(NAME, f"drift baseline, first read ({label}), CPU", first_cpu, "s"),
+        Result(NAME, f"drift baseline, each later gate ({label}), CPU", next_cpu, "s", 1.0, False),
+        Result(NAME, "drift baseline runs seen", seen, "runs", note=f"of {runs:,}"),
+    ]
+
+
 def run(ctx: BenchContext) -> list[Result]:
     """Harness entry point (``python -m bench dq``): 1M rows, 100k with ``--quick``."""
-    return measure(100_000 if ctx.quick else 1_000_000)
+    return measure(100_000 if ctx.quick else 1_000_000) + measure_baseline(
+        4_000 if ctx.quick else 40_000
+    )

@@ -159,3 +159,6 @@ def test_quick_run_of_the_dq_bench_writes_its_metrics(tmp_path: Path) -> None:
     checks = metrics["17 bronze checks, 100,000 rows, CPU"]
     assert 0 < checks["value"] < 60
     assert checks["ok"] is (checks["value"] <= 1.0)
+    baseline = metrics["drift baseline runs seen"]
+    assert baseline["value"] == 4_000  # every run of the week is in the baseline
+    assert metrics["drift baseline, each later gate (4,000 runs × 25 columns), CPU"]["value"] > 0

@@ -139,6 +139,7 @@ def maintain(
             "snapshots_left",
             "expired_files_deleted",
             "orphans_deleted",
+            "audit_rows_deleted",
             "commit_retries",
         ]
     render_rows(rows, output, title="maintenance", columns=columns)

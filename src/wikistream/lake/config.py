@@ -96,6 +96,14 @@ class LakeSettings(BaseModel):
         ),
     )
     orphan_grace_h: float = Field(default=72.0, ge=0)
+    audit_retention_days: int = Field(
+        default=90,
+        ge=0,
+        description=(
+            "Maintenance deletes data-quality audit rows (dq_audit.quality_results and "
+            "profile_metrics) of run dates older than this many days; 0 keeps them forever."
+        ),
+    )
     compact_max_files: int = Field(default=4, ge=1)
     # silver/gold transformation steps (DuckDB)
     transform_threads: int = Field(

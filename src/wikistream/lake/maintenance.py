@@ -37,6 +37,7 @@ from pyiceberg.transforms import DayTransform, IdentityTransform
 from wikistream.clock import utc_now
 from wikistream.errors import CommitConflictError, LakeError
 from wikistream.lake.reachable import ManifestCache, metadata_files, snapshot_files
+from wikistream.lake.retention import AUDIT_TABLES, expire_audit_rows
 from wikistream.lake.schemas import ALL_TABLES
 from wikistream.lake.transaction import begin
 
@@ -67,6 +68,7 @@ class MaintenanceReport:
     expired_files_deleted: int = 0
     orphans_deleted: int = 0
     orphan_bytes: int = 0
+    audit_rows_deleted: int = 0
     commit_retries: int = 0
     duration_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -306,6 +308,10 @@ def maintain_table(
     def load() -> Table:
         return catalog.load_table(identifier)
 
+    if identifier in AUDIT_TABLES:
+        deleted, retries = expire_audit_rows(load, lake.audit_retention_days, now)
+        report.audit_rows_deleted = deleted
+        report.commit_retries += retries
     if compact:
         compact_table(load, lake.compact_max_files, report, now)
     if expire:
