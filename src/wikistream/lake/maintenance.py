@@ -7,6 +7,7 @@
 * **Snapshot expiry** keeps the newest ``snapshot_min_keep`` snapshots and branch/tag heads, and
   expires snapshots older than ``snapshot_max_age_h`` or beyond the newest ``snapshot_max_count``.
   Files only the expired snapshots referenced (manifest lists, manifests, data files) are deleted.
+* **Audit retention** deletes ``dq_audit`` run dates older than ``audit_retention_days``.
 * **Orphan removal** deletes files under the table location that no snapshot or metadata file
   references and that are older than ``orphan_grace_h`` (younger files may belong to a commit in
   flight).
@@ -36,9 +37,9 @@ from pyiceberg.transforms import DayTransform, IdentityTransform
 
 from wikistream.clock import utc_now
 from wikistream.errors import CommitConflictError, LakeError
+from wikistream.lake.predicates import lt
 from wikistream.lake.reachable import ManifestCache, metadata_files, snapshot_files
-from wikistream.lake.retention import AUDIT_TABLES, expire_audit_rows
-from wikistream.lake.schemas import ALL_TABLES
+from wikistream.lake.schemas import ALL_TABLES, PROFILE_METRICS, QUALITY_RESULTS
 from wikistream.lake.transaction import begin
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 WRITER_PROPERTY = "wikistream.writer"
 MAINTENANCE_TAGS = {WRITER_PROPERTY: "maintenance", "wikistream.operation": "compact"}
+RETENTION_TAGS = {WRITER_PROPERTY: "maintenance", "wikistream.operation": "audit-retention"}
+AUDIT_TABLES = frozenset({QUALITY_RESULTS.identifier, PROFILE_METRICS.identifier})
 COMMIT_ATTEMPTS = 10
 _EPOCH = date(1970, 1, 1)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -76,6 +79,41 @@ class MaintenanceReport:
 
 def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+
+
+# -- audit retention -------------------------------------------------------------------------
+def expire_audit_rows(
+    load: Callable[[], Table], days: int, now: datetime, report: MaintenanceReport
+) -> None:
+    """Delete ``dq_audit`` rows whose ``run_date`` is more than ``days`` before ``now`` (0: none).
+
+    Continuous mode gates every layer every few seconds, about a million audit rows a day. Both
+    audit tables are partitioned by ``run_date``: the delete drops whole files (metadata only).
+    """
+    if days <= 0:
+        return
+    cutoff = (now - timedelta(days=days)).date().isoformat()
+    old = lt("run_date", cutoff)
+    for attempt in range(COMMIT_ATTEMPTS):
+        table = load()
+        if table.current_snapshot() is None:
+            return
+        rows = sum(task.file.record_count for task in table.scan(row_filter=old).plan_files())
+        if rows == 0:
+            return
+        try:
+            table.delete(delete_filter=old, snapshot_properties=RETENTION_TAGS)
+        except CommitFailedException:
+            report.commit_retries += 1
+            _backoff(attempt)
+            continue
+        report.audit_rows_deleted = rows
+        log.info("%s: deleted %d audit rows older than %s", report.table, rows, cutoff)
+        return
+    raise CommitConflictError(
+        f"audit retention of {report.table} lost {COMMIT_ATTEMPTS} commit races to the gates; "
+        "it runs again with the next maintenance"
+    )
 
 
 # -- compaction ------------------------------------------------------------------------------
@@ -309,9 +347,7 @@ def maintain_table(
         return catalog.load_table(identifier)
 
     if identifier in AUDIT_TABLES:
-        deleted, retries = expire_audit_rows(load, lake.audit_retention_days, now)
-        report.audit_rows_deleted = deleted
-        report.commit_retries += retries
+        expire_audit_rows(load, lake.audit_retention_days, now, report)
     if compact:
         compact_table(load, lake.compact_max_files, report, now)
     if expire:

@@ -160,7 +160,7 @@ def refine_stage(ctx: StageContext) -> None:
                     times = step.event_times
                     newest_silver = (newest_silver + times)[-100:]
                 else:  # each silver sample counts once, at the gold commit that absorbed it
-                    times, newest_silver = newest_silver[-100:], []
+                    times, newest_silver = newest_silver, []
                 ctx.status.details[f"last_{layer}"] = {
                     "at": utc_now().isoformat(),
                     "rows_out": step.rows_out,

@@ -96,7 +96,7 @@ class StatusFeed:
         if recent is None:  # a status without the list: the latest batch only
             recent = [batch["processing_ms"]] if batch.get("processing_ms") is not None else []
             new = min(new, 1)
-        for ms in list(recent)[len(recent) - min(new, len(recent)) :]:
+        for ms in recent[-new:] if new > 0 else ():
             self.metrics.observe_bronze_batch_time(float(ms) / 1000.0)
 
     def _refine(self, status: StageStatus) -> None:
