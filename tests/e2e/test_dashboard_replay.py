@@ -8,7 +8,6 @@ appears on the open page without a reload.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.runs import generate, lake_settings, read_table, wikistream
-from tests.serve.test_browser import ARGS, CHROMIUM, chart, open_page, tile
+from tests.serve.test_browser import chart, open_page, tile
 from wikistream.lake.schemas import (
     BRONZE,
     DAILY_SUMMARY,
@@ -26,21 +25,9 @@ from wikistream.lake.schemas import (
 )
 from wikistream.serve.server import start_server
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 START = datetime(2026, 3, 5, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _day_rows(rows: list[dict[str, Any]], column: str) -> tuple[str, list[dict[str, Any]]]:
