@@ -120,11 +120,7 @@ class RecordWriter:
         failures: list[str] = []
         try:
             producer.begin_transaction()
-            for topic, records in items:
-                for record in records:
-                    self._produce(
-                        producer, topic, record.key, record.value, record, failures, deadline
-                    )
+            self._produce_all(producer, items, failures, deadline)
             if ckpt is not None:
                 self._produce(producer, ckpt[0], ckpt[1], ckpt[2], None, failures, deadline)
             producer.commit_transaction(max(0.1, deadline - time.monotonic()))
@@ -161,11 +157,7 @@ class RecordWriter:
         producer = self._get()
         failures: list[str] = []
         try:
-            for topic, records in items:
-                for record in records:
-                    self._produce(
-                        producer, topic, record.key, record.value, record, failures, deadline
-                    )
+            self._produce_all(producer, items, failures, deadline)
         except BaseException:
             # A failed append sends nothing more; purging leaves a sequence gap in the
             # idempotent producer, so it is replaced rather than reused.
@@ -186,6 +178,17 @@ class RecordWriter:
                 f"Kafka did not confirm {what} ({reason}); some records of this append may be "
                 "stored, retry the append (bronze drops the duplicates by event_id)"
             )
+
+    def _produce_all(
+        self,
+        producer: Producer,
+        items: Sequence[tuple[str, Sequence[NewRecord]]],
+        failures: list[str],
+        deadline: float,
+    ) -> None:
+        for topic, records in items:
+            for record in records:
+                self._produce(producer, topic, record.key, record.value, record, failures, deadline)
 
     def _produce(
         self,
