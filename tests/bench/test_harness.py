@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
@@ -20,6 +19,7 @@ from bench.harness import (
     timed,
 )
 
+from tests.bench.quick import run_quick_bench
 from wikistream.ingest.generate import read_manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,17 +38,9 @@ def fail_loudly() -> None:
 
 
 def test_quick_run_of_the_generate_bench_writes_json_with_its_metrics(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISTREAM_")}
-    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "generate", "--quick",
-         "--results-dir", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "WikiStream benchmarks" in result.stdout
-    assert "events/s (20,000, plain)" in result.stdout
-    payload = json.loads((tmp_path / "results" / "generate.json").read_text())
+    stdout, payload = run_quick_bench("generate", tmp_path, timeout=300)
+    assert "WikiStream benchmarks" in stdout
+    assert "events/s (20,000, plain)" in stdout
     assert payload["benchmark"] == "generate"
     assert payload["quick"] is True
     assert payload["error"] is None
@@ -144,14 +136,7 @@ def test_cached_events_are_built_once_and_reused(tmp_path: Path) -> None:
 
 
 def test_quick_run_of_the_dq_bench_writes_its_metrics(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISTREAM_")}
-    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "dq", "--quick", "--results-dir", str(tmp_path)],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    payload = json.loads((tmp_path / "dq.json").read_text())
+    _, payload = run_quick_bench("dq", tmp_path, timeout=300)
     assert payload["error"] is None
     metrics = {m["metric"]: m for m in payload["metrics"]}
     assert metrics["checks not passed on valid rows"]["value"] == 0

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.bench.quick import run_quick_bench
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,15 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 @pytest.mark.kafka
 def test_quick_ingest_bench_reports_rates_memory_and_counts(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISTREAM_")}
-    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{REPO}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "ingest", "--quick",
-         "--results-dir", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    payload = json.loads((tmp_path / "results" / "ingest.json").read_text())
+    _, payload = run_quick_bench("ingest", tmp_path, timeout=600)
     assert payload["error"] is None
     metrics = {m["metric"]: m for m in payload["metrics"]}
     for backend in ("sqlite", "kafka"):
