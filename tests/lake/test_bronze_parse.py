@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from wikistream.eventlog.base import LogRecord, NewRecord
-from wikistream.lake.bronze_parse import open_parser, parse_records
+from wikistream.lake.bronze_parse import PARALLEL_ROWS, open_parser, parse_records
 from wikistream.lake.schemas import BRONZE
 
 from .envelopes import envelope, event_line, raw_value, real_lines
@@ -209,3 +210,26 @@ def test_a_bad_record_alone(reason: str, record: NewRecord) -> None:
     batch = parse_records(open_parser(), as_log([record]), kafka=False)
     assert batch.rows.num_rows == 0
     assert [r.error_type for r in batch.rejected] == [reason]
+
+
+def test_a_big_chunk_parsed_on_two_threads_equals_small_chunks() -> None:
+    """Chunks of PARALLEL_ROWS or more are split for two DuckDB threads: same rows, same order."""
+    n = PARALLEL_ROWS + 1_001
+    cases = _bad_cases()
+    records = [envelope(event_line(title=f"Page {i}")) for i in range(n)]
+    bad_at = {i * 301: record for i, (_, record) in enumerate(cases, start=1)}
+    for i, record in bad_at.items():
+        records[i] = record
+    logged = as_log(records)
+    whole = parse_records(open_parser(), logged, kafka=False)
+    step = PARALLEL_ROWS // 4
+    parts = [
+        parse_records(open_parser(), logged[i : i + step], kafka=False) for i in range(0, n, step)
+    ]
+    assert whole.rows.num_rows == n - len(bad_at)
+    assert whole.rows.drop_columns(["bronze_processed_at"]).equals(
+        pa.concat_tables(p.rows for p in parts).drop_columns(["bronze_processed_at"])
+    )
+    reasons = sorted((r.offset, r.error_type) for r in whole.rejected)
+    assert [offset for offset, _ in reasons] == sorted(i + 7 for i in bad_at)
+    assert reasons == sorted((r.offset, r.error_type) for p in parts for r in p.rejected)

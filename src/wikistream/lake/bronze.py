@@ -26,6 +26,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -69,6 +70,7 @@ WRITE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
 READ_CHUNK = 10_000
 POLL_S = 0.2
 COMMIT_ATTEMPTS = 8
+_STAMP = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +130,16 @@ class _Buffer:
     parse_s: float = 0.0
     first_at: float | None = None
 
-    def clear(self) -> None:
-        self.rows.clear()
-        self.rejected.clear()
-        self.unparsed.clear()
-        self.unparsed_count = 0
-        self.records = 0
-        self.parse_s = 0.0
-        self.first_at = None
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A buffer handed over for committing, with the log position it reaches."""
+
+    rows: list[pa.Table]
+    rejected: list[Rejected]
+    records: int
+    parse_s: float
+    target: dict[int, int]
 
 
 class BronzeWriter:
@@ -157,6 +161,8 @@ class BronzeWriter:
         self._con = open_parser()
         self._seen = SeenEventIds()
         self._buffer = _Buffer()
+        # a chunk being read ahead while catching up: (after position, budget, records)
+        self._ahead: tuple[dict[int, int], int, Future[RecordColumns]] | None = None
         self.stats = BronzeStats()
         self._identity = {
             "backend": settings.log.backend,
@@ -208,16 +214,18 @@ class BronzeWriter:
         return {}
 
     # -- reading -----------------------------------------------------------------------------
-    def _read_some(self) -> int:
-        """Read and parse up to one chunk after the read position; return records read."""
+    def _read_some(self, ahead: ThreadPoolExecutor | None = None) -> int:
+        """Read and parse up to one chunk after the read position; return records read.
+
+        With ``ahead`` (catching up), the chunk after this one is read on that executor while
+        this one is parsed.
+        """
         budget = max(1, min(READ_CHUNK, self._commit_rows - self._buffer.records))
-        try:
-            records = read_columns(self._log, self._topic, self._read_pos, budget)
-        except OffsetOutOfRangeError as exc:
-            raise OffsetOutOfRangeError(
-                f"{exc}. For bronze: `wikistream bronze --once --rebind-log` resumes at the "
-                "oldest retained record; the removed records are lost"
-            ) from exc
+        early, self._ahead = self._ahead, None
+        if early is not None and early[0] == self._read_pos and early[1] == budget:
+            records = early[2].result()
+        else:
+            records = self._read_chunk(dict(self._read_pos), budget)
         if not len(records):
             return 0
         buf = self._buffer
@@ -227,9 +235,21 @@ class BronzeWriter:
         if buf.first_at is None:
             buf.first_at = time.monotonic()
         _advance(self._read_pos, records)
+        if ahead is not None:
+            after = dict(self._read_pos)
+            self._ahead = (after, READ_CHUNK, ahead.submit(self._read_chunk, after, READ_CHUNK))
         if buf.unparsed_count >= READ_CHUNK:
             self._parse_buffered()
         return len(records)
+
+    def _read_chunk(self, after: dict[int, int], budget: int) -> RecordColumns:
+        try:
+            return read_columns(self._log, self._topic, after, budget)
+        except OffsetOutOfRangeError as exc:
+            raise OffsetOutOfRangeError(
+                f"{exc}. For bronze: `wikistream bronze --once --rebind-log` resumes at the "
+                "oldest retained record; the removed records are lost"
+            ) from exc
 
     def _parse_buffered(self) -> None:
         """Parse what was read since the last parse (one DuckDB query per chunk, not per poll)."""
@@ -278,14 +298,46 @@ class BronzeWriter:
         return self.flush()
 
     def drain(self) -> BronzeStepResult:
-        """Process everything available now, committing every ``commit_rows``; used by --once."""
+        """Process everything available now, committing every ``commit_rows``; used by --once.
+
+        Catching up overlaps the two halves of the work: while one batch is committed (dedup,
+        Parquet write, Iceberg commit) on a helper thread, the next one is read and parsed
+        (DuckDB, SQLite and Parquet release the GIL, so a second core is used). Commits stay
+        one at a time and in log order. When a commit finds that another writer moved the
+        stored position, the batch read meanwhile is dropped and reading resumes from there.
+        """
         total = BronzeStepResult(position=self.position)
-        while True:
-            got = self._read_some()
-            if self._buffer.records >= self._commit_rows or (got == 0 and self._buffer.records):
-                total = total.plus(self.flush())
-            if got == 0:
-                break
+        pending: Future[BronzeStepResult] | None = None
+
+        def settle() -> bool:
+            """Wait for the commit in flight; False when it left the read position behind."""
+            nonlocal total, pending
+            if pending is None:
+                return True
+            done, pending = pending, None
+            result = done.result()
+            total = total.plus(result)
+            if result.commits and self._committed == result.position:
+                return True
+            self._read_pos = dict(self._committed)  # moved by another writer: read again
+            self._buffer = _Buffer()
+            return False
+
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="bronze-commit") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="bronze-read") as reader,
+        ):
+            while True:
+                got = self._read_some(reader)
+                if self._buffer.records >= self._commit_rows or (got == 0 and self._buffer.records):
+                    batch = self._detach()
+                    if settle():
+                        pending = pool.submit(self._commit_batch, batch)
+                elif got == 0:
+                    if pending is None:
+                        break
+                    settle()
+        self._ahead = None
         if total.commits == 0:
             return self._idle_result()
         return total
@@ -297,27 +349,36 @@ class BronzeWriter:
     # -- committing --------------------------------------------------------------------------
     def flush(self) -> BronzeStepResult:
         """Commit the buffered batch (dedup, DLQ, one Iceberg transaction, then group offset)."""
-        buf = self._buffer
-        if buf.records == 0:
+        if self._buffer.records == 0:
             return self._idle_result()
+        return self._commit_batch(self._detach())
+
+    def _detach(self) -> _Batch:
+        """Parse what is left, hand the buffer over as a batch and start an empty one."""
         self._parse_buffered()
+        buf = self._buffer
+        self._buffer = _Buffer()
+        return _Batch(buf.rows, buf.rejected, buf.records, buf.parse_s, dict(self._read_pos))
+
+    def _commit_batch(self, batch: _Batch) -> BronzeStepResult:
+        """Commit one detached batch; safe on another thread while the next one is read."""
         started = time.perf_counter()
-        rows = pa.concat_tables(buf.rows) if buf.rows else BRONZE_ARROW_SCHEMA.empty_table()
+        rows = pa.concat_tables(batch.rows) if batch.rows else BRONZE_ARROW_SCHEMA.empty_table()
         oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
         unique = _first_per_event_id(rows)
-        dead = self._dead_letter(buf.rejected)
-        target = dict(self._read_pos)
+        dead = self._dead_letter(batch.rejected, batch.target)
+        target = batch.target
         written = self._commit(unique, target)
-        if written is None:  # another writer moved the position; buffer discarded
+        if written is None:  # another writer moved the position; batch discarded
             return BronzeStepResult(lag=self.stats.lag, position=self.position)
         committed_at = utc_now()
-        processing_ms = (buf.parse_s + time.perf_counter() - started) * 1000.0
+        processing_ms = (batch.parse_s + time.perf_counter() - started) * 1000.0
         try:
             self._log.commit(GROUP, self._topic, target)
         except Exception as exc:  # the table holds the truth; the group offset is for lag
             log.warning("bronze: could not commit group offset %s: %s", target, exc)
         result = BronzeStepResult(
-            records_read=buf.records,
+            records_read=batch.records,
             rows_written=written,
             duplicates=rows.num_rows - written,
             dead_lettered=dead,
@@ -327,7 +388,7 @@ class BronzeWriter:
             position=target,
         )
         s = self.stats
-        s.records_read += buf.records
+        s.records_read += batch.records
         s.rows_committed += written
         s.duplicates_skipped += result.duplicates
         s.dead_lettered += dead
@@ -338,11 +399,10 @@ class BronzeWriter:
         s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
         s.last_event_times = sample_times(unique.column("event_timestamp"))
         s.lag = result.lag
-        buf.clear()
         self._expire_if_needed()
         return result
 
-    def _dead_letter(self, rejected: list[Rejected]) -> int:
+    def _dead_letter(self, rejected: list[Rejected], covered: dict[int, int]) -> int:
         """Append DLQ records not yet emitted, with the checkpoint that marks them emitted."""
         fresh = [r for r in rejected if r.offset > self._dlq_done.get(r.partition, -1)]
         if not fresh:
@@ -364,7 +424,7 @@ class BronzeWriter:
             )
             for r in fresh
         ]
-        done = {**self._dlq_done, **self._read_pos}
+        done = {**self._dlq_done, **covered}
         body = {"position": {str(p): o for p, o in done.items()}}
         self._log.append({self._dlq_topic: records}, checkpoint=(DLQ_CHECKPOINT, body))
         self._dlq_done = done
@@ -413,7 +473,7 @@ class BronzeWriter:
                 stamped = fresh.set_column(
                     fresh.schema.get_field_index("bronze_processed_at"),
                     BRONZE_ARROW_SCHEMA.field("bronze_processed_at"),
-                    pa.array([utc_now()] * fresh.num_rows, pa.timestamp("us", tz="UTC")),
+                    pa.repeat(pa.scalar(utc_now(), _STAMP), fresh.num_rows),
                 )
                 append_rows(
                     tx,
@@ -480,7 +540,7 @@ class BronzeWriter:
             self._seen.clear()
             self._committed = stored_pos
             self._read_pos = dict(stored_pos)
-            self._buffer.clear()
+            self._buffer = _Buffer()
             return False
         return True
 
