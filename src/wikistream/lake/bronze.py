@@ -17,18 +17,13 @@ crash does not dead-letter the same record twice.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -40,14 +35,21 @@ from pyiceberg.table.update import AssertRefSnapshotId
 from wikistream.clock import to_iso, utc_now
 from wikistream.errors import CommitConflictError, LakeError, OffsetOutOfRangeError
 from wikistream.eventlog.base import EventLog, RecordColumns, lag, read_columns
-from wikistream.ingest.envelope import dlq_record
 from wikistream.lake.bronze_ids import SeenEventIds
 from wikistream.lake.bronze_parse import BRONZE_ARROW_SCHEMA, Rejected, open_parser, parse_columns
+from wikistream.lake.bronze_state import (
+    Batch,
+    BronzeStats,
+    BronzeStepResult,
+    Buffer,
+    advance,
+    dead_letter_records,
+    first_per_event_id,
+)
 from wikistream.lake.catalog import ensure_table
 from wikistream.lake.datafiles import append_rows
 from wikistream.lake.maintenance import MaintenanceReport, expire_snapshots
 from wikistream.lake.schemas import BRONZE
-from wikistream.lake.steps import sample_times
 from wikistream.lake.transaction import begin
 
 if TYPE_CHECKING:
@@ -73,75 +75,6 @@ COMMIT_ATTEMPTS = 8
 _STAMP = pa.timestamp("us", tz="UTC")
 
 
-@dataclass(frozen=True, slots=True)
-class BronzeStepResult:
-    """What one :meth:`BronzeWriter.step` or :meth:`BronzeWriter.drain` did."""
-
-    records_read: int = 0
-    rows_written: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
-    commits: int = 0
-    processing_ms: float = 0.0
-    lag: int = 0
-    position: Mapping[int, int] = field(default_factory=dict)
-
-    def plus(self, other: BronzeStepResult) -> BronzeStepResult:
-        """Add ``other`` (a later result) to this one."""
-        return BronzeStepResult(
-            records_read=self.records_read + other.records_read,
-            rows_written=self.rows_written + other.rows_written,
-            duplicates=self.duplicates + other.duplicates,
-            dead_lettered=self.dead_lettered + other.dead_lettered,
-            commits=self.commits + other.commits,
-            processing_ms=self.processing_ms + other.processing_ms,
-            lag=other.lag,
-            position=other.position,
-        )
-
-
-@dataclass
-class BronzeStats:
-    """Running totals for metrics (``rows_committed`` is the seed's BronzeRecordsProcessed)."""
-
-    records_read: int = 0
-    rows_committed: int = 0
-    duplicates_skipped: int = 0
-    dead_lettered: int = 0
-    batches: int = 0
-    commit_conflicts: int = 0
-    last_commit_at: datetime | None = None
-    last_processing_ms: float | None = None
-    last_event_age_s: float | None = None
-    lag: int = 0
-    # up to 100 event times (epoch s) of the last committed batch, for latency histograms
-    last_event_times: list[float] = field(default_factory=list)
-    # processing times of the latest batches (newest last), for the batch-duration histogram
-    recent_processing_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100))
-
-
-@dataclass
-class _Buffer:
-    rows: list[pa.Table] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    unparsed: list[RecordColumns] = field(default_factory=list)
-    unparsed_count: int = 0
-    records: int = 0
-    parse_s: float = 0.0
-    first_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """A buffer handed over for committing, with the log position it reaches."""
-
-    rows: list[pa.Table]
-    rejected: list[Rejected]
-    records: int
-    parse_s: float
-    target: dict[int, int]
-
-
 class BronzeWriter:
     """Reads the raw topic after the position stored in bronze and commits batches exactly once."""
 
@@ -160,7 +93,7 @@ class BronzeWriter:
         self._table = ensure_table(catalog, BRONZE)
         self._con = open_parser()
         self._seen = SeenEventIds()
-        self._buffer = _Buffer()
+        self._buffer = Buffer()
         # a chunk being read ahead while catching up: (after position, budget, records)
         self._ahead: tuple[dict[int, int], int, Future[RecordColumns]] | None = None
         self.stats = BronzeStats()
@@ -234,7 +167,7 @@ class BronzeWriter:
         buf.records += len(records)
         if buf.first_at is None:
             buf.first_at = time.monotonic()
-        _advance(self._read_pos, records)
+        advance(self._read_pos, records)
         if ahead is not None:
             after = dict(self._read_pos)
             self._ahead = (after, READ_CHUNK, ahead.submit(self._read_chunk, after, READ_CHUNK))
@@ -320,7 +253,7 @@ class BronzeWriter:
             if result.commits and self._committed == result.position:
                 return True
             self._read_pos = dict(self._committed)  # moved by another writer: read again
-            self._buffer = _Buffer()
+            self._buffer = Buffer()
             return False
 
         with (
@@ -353,19 +286,19 @@ class BronzeWriter:
             return self._idle_result()
         return self._commit_batch(self._detach())
 
-    def _detach(self) -> _Batch:
+    def _detach(self) -> Batch:
         """Parse what is left, hand the buffer over as a batch and start an empty one."""
         self._parse_buffered()
         buf = self._buffer
-        self._buffer = _Buffer()
-        return _Batch(buf.rows, buf.rejected, buf.records, buf.parse_s, dict(self._read_pos))
+        self._buffer = Buffer()
+        return Batch(buf.rows, buf.rejected, buf.records, buf.parse_s, dict(self._read_pos))
 
-    def _commit_batch(self, batch: _Batch) -> BronzeStepResult:
+    def _commit_batch(self, batch: Batch) -> BronzeStepResult:
         """Commit one detached batch; safe on another thread while the next one is read."""
         started = time.perf_counter()
         rows = pa.concat_tables(batch.rows) if batch.rows else BRONZE_ARROW_SCHEMA.empty_table()
         oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
-        unique = _first_per_event_id(rows)
+        unique = first_per_event_id(rows)
         dead = self._dead_letter(batch.rejected, batch.target)
         target = batch.target
         written = self._commit(unique, target)
@@ -387,18 +320,7 @@ class BronzeWriter:
             lag=lag(self._log.head(self._topic), target),
             position=target,
         )
-        s = self.stats
-        s.records_read += batch.records
-        s.rows_committed += written
-        s.duplicates_skipped += result.duplicates
-        s.dead_lettered += dead
-        s.batches += 1
-        s.last_commit_at = committed_at
-        s.last_processing_ms = processing_ms
-        s.recent_processing_ms.append(round(processing_ms, 1))
-        s.last_event_age_s = (committed_at - oldest).total_seconds() if oldest else None
-        s.last_event_times = sample_times(unique.column("event_timestamp"))
-        s.lag = result.lag
+        self.stats.record(result, committed_at, oldest, unique.column("event_timestamp"))
         self._expire_if_needed()
         return result
 
@@ -407,23 +329,7 @@ class BronzeWriter:
         fresh = [r for r in rejected if r.offset > self._dlq_done.get(r.partition, -1)]
         if not fresh:
             return 0
-        received = to_iso(utc_now())
-        records = [
-            dataclasses.replace(
-                dlq_record(
-                    raw_payload=r.value.decode("utf-8", "replace"),
-                    error_type=r.error_type,
-                    error=r.error,
-                    sse_id=r.sse_id,
-                    received_at=received,
-                    payload_limit=self._payload_limit,
-                    original_event=r.original_event,
-                    stage="bronze",
-                ),
-                key=f"{r.topic}/{r.partition}/{r.offset}".encode(),
-            )
-            for r in fresh
-        ]
+        records = dead_letter_records(fresh, self._payload_limit)
         done = {**self._dlq_done, **covered}
         body = {"position": {str(p): o for p, o in done.items()}}
         self._log.append({self._dlq_topic: records}, checkpoint=(DLQ_CHECKPOINT, body))
@@ -540,7 +446,7 @@ class BronzeWriter:
             self._seen.clear()
             self._committed = stored_pos
             self._read_pos = dict(stored_pos)
-            self._buffer = _Buffer()
+            self._buffer = Buffer()
             return False
         return True
 
@@ -548,27 +454,3 @@ class BronzeWriter:
         """Release the parser connections (the log and catalog belong to the caller)."""
         self._con.close()
         self._seen.close()
-
-
-def _advance(position: dict[int, int], records: RecordColumns) -> None:
-    # offsets increase within a partition (EventLog.read), so the last one per partition is the max
-    last = dict(zip(records.partitions, records.offsets, strict=True))
-    for partition, offset in last.items():
-        if offset > position.get(partition, -1):
-            position[partition] = offset
-
-
-def _first_per_event_id(rows: pa.Table) -> pa.Table:
-    """Drop repeated event ids in a batch, keeping the earliest log position; drop ``log_ts``."""
-    body = rows.drop_columns(["log_ts"])
-    if rows.num_rows == 0 or pc.count_distinct(rows.column("event_id")).as_py() == rows.num_rows:
-        return body
-    keys = rows.select(["event_id", "log_ts", "log_partition", "log_offset"]).append_column(
-        "i", pa.array(range(rows.num_rows), pa.int64())
-    )
-    ordered = keys.sort_by(
-        [("log_ts", "ascending"), ("log_partition", "ascending"), ("log_offset", "ascending")]
-    )
-    first = ordered.group_by("event_id", use_threads=False).aggregate([("i", "first")])
-    picks = pc.sort_indices(first.column("i_first"))
-    return body.take(pc.take(first.column("i_first"), picks))
