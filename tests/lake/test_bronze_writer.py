@@ -154,6 +154,34 @@ def test_step_returns_promptly_when_stopped(
     assert result.rows_written == 3  # what was buffered is committed, not dropped
 
 
+def test_a_step_with_a_backlog_catches_up_in_several_commits(
+    lake_settings: Settings, event_log: EventLog, catalog: Catalog
+) -> None:
+    lake_settings.lake.commit_rows = 100
+    event_log.append({"raw-events": [envelope(event_line()) for _ in range(250)]})
+    writer = BronzeWriter(lake_settings, event_log, catalog)
+    result = writer.step()
+    assert (result.commits, result.rows_written, result.records_read) == (3, 250, 250)
+    assert writer.position == {0: 249}
+    assert writer.stats.batches == 3
+
+
+def test_a_catching_up_step_stops_reading_at_its_deadline(
+    lake_settings: Settings, event_log: EventLog, catalog: Catalog
+) -> None:
+    lake_settings.lake.commit_rows = 20
+    lake_settings.lake.commit_interval_s = 0.05
+    event_log.append({"raw-events": [envelope(event_line()) for _ in range(2_000)]})
+    writer = BronzeWriter(lake_settings, event_log, catalog)
+    first = writer.step()
+    assert 0 < first.rows_written < 2_000  # committed what it read, then returned
+    assert writer.position == {0: first.rows_written - 1}
+    while writer.step().commits:
+        pass
+    ids = bronze_rows(catalog).column("event_id").to_pylist()
+    assert len(ids) == len(set(ids)) == 2_000
+
+
 def test_a_different_log_is_detected_and_can_be_rebound(
     lake_settings: Settings, catalog: Catalog
 ) -> None:

@@ -204,9 +204,12 @@ class BronzeWriter:
 
         Triggers: ``lake.commit_rows`` records buffered, or ``lake.commit_interval_s`` seconds
         since the first buffered record. When ``stop`` is set, what is buffered is committed and
-        the step returns.
+        the step returns. With a backlog of ``commit_rows`` or more, the step catches up like
+        :meth:`drain` (several commits) for up to ``lake.commit_interval_s`` seconds.
         """
         deadline = time.monotonic() + self._interval_s
+        if self._backlogged(stop):
+            return self._catch_up(stop, deadline)
         while True:
             got = self._read_some()
             buf = self._buffer
@@ -230,6 +233,12 @@ class BronzeWriter:
             return self._idle_result()
         return self.flush()
 
+    def _backlogged(self, stop: threading.Event | None) -> bool:
+        """True when at least a commit's worth of records waits and nothing is buffered."""
+        if self._buffer.records or (stop is not None and stop.is_set()):
+            return False
+        return lag(self._log.head(self._topic), self._read_pos) >= self._commit_rows
+
     def drain(self) -> BronzeStepResult:
         """Process everything available now, committing every ``commit_rows``; used by --once.
 
@@ -239,6 +248,10 @@ class BronzeWriter:
         one at a time and in log order. When a commit finds that another writer moved the
         stored position, the batch read meanwhile is dropped and reading resumes from there.
         """
+        return self._catch_up(None, None)
+
+    def _catch_up(self, stop: threading.Event | None, until: float | None) -> BronzeStepResult:
+        """The pipelined loop of :meth:`drain`; stops reading when ``stop`` or ``until`` comes."""
         total = BronzeStepResult(position=self.position)
         pending: Future[BronzeStepResult] | None = None
 
@@ -261,7 +274,10 @@ class BronzeWriter:
             ThreadPoolExecutor(1, thread_name_prefix="bronze-read") as reader,
         ):
             while True:
-                got = self._read_some(reader)
+                late = (stop is not None and stop.is_set()) or (
+                    until is not None and time.monotonic() >= until
+                )
+                got = 0 if late else self._read_some(reader)
                 if self._buffer.records >= self._commit_rows or (got == 0 and self._buffer.records):
                     batch = self._detach()
                     if settle():
