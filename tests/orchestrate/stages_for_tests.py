@@ -57,3 +57,12 @@ def long_step(ctx: StageContext) -> None:
     ctx.report(progressed=True, pending=False, force=True)
     time.sleep(float(ctx.options.get("seconds", 3.0)))
     ctx.report(progressed=True, force=True)
+
+
+def periodic(ctx: StageContext) -> None:
+    """One run of a periodic stage: record this process, then exit in state ``scheduled``."""
+    runs = ctx.settings.data_dir / "periodic.runs"
+    with runs.open("a", encoding="utf-8") as handle:
+        handle.write(f"{os.getpid()} {time.monotonic():.3f}\n")
+    ctx.report(progressed=True, force=True)
+    ctx.final_state = "scheduled"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from wikistream.orchestrate.status import read_status
 from wikistream.orchestrate.supervisor import Supervisor, SupervisorEvent, WorkerSpec
 from wikistream.settings import Settings
 
@@ -132,3 +134,37 @@ def test_sigkill_of_supervisor_takes_workers_down(settings: Settings, tmp_path: 
         except ProcessLookupError:
             alive = False
     assert not alive, "orphaned worker kept running after the supervisor was killed"
+
+
+def test_periodic_stage_runs_once_per_process_at_its_interval(settings: Settings) -> None:
+    """A periodic worker (table maintenance) exits between runs and is started again when due."""
+    events: list[SupervisorEvent] = []
+    every_s = 1.5
+    sup = Supervisor(
+        settings,
+        [WorkerSpec(f"{STAGES}:periodic", every_s=every_s)],
+        stall_timeout_s=0.5,  # no heartbeat between runs is not a stall
+        on_event=events.append,
+    )
+    runs = settings.data_dir / "periodic.runs"
+
+    def lines() -> list[list[str]]:
+        return [line.split() for line in runs.read_text().splitlines()] if runs.exists() else []
+
+    sup.start()
+    try:
+        _run_until(sup, lambda: len(lines()) >= 3, 60)
+        status = read_status(settings.data_dir, "periodic")
+        assert status is not None
+        assert status.state in ("scheduled", "running", "starting")
+    finally:
+        sup.stop()
+    pids = [int(pid) for pid, _ in lines()]
+    assert len(set(pids)) == len(pids)  # a fresh process per run
+    starts = [float(at) for _, at in lines()]
+    assert all(b - a >= every_s - 0.2 for a, b in itertools.pairwise(starts))
+    assert {e.kind for e in events} == {"started"}  # scheduled runs are not restarts
+    assert sup.workers["periodic"].restarts == 0
+    final = read_status(settings.data_dir, "periodic")
+    assert final is not None
+    assert final.state == "stopped"

@@ -19,6 +19,7 @@ STAGE_STATES = (
     "failed",
     "stopped",
     "done",
+    "scheduled",
 )
 
 # Seconds from an event's own timestamp until it is visible in a layer: seconds for bronze,

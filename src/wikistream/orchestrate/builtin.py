@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from wikistream.clock import utc_now
@@ -185,7 +186,12 @@ def refine_stage(ctx: StageContext) -> None:
 
 
 def maintain_stage(ctx: StageContext) -> None:
-    """Table maintenance every ``lake.maintenance_interval_s`` (compaction, expiry, orphans)."""
+    """Table maintenance every ``lake.maintenance_interval_s`` (compaction, expiry, orphans).
+
+    With the option ``periodic`` (how `wikistream run` starts it) one run per process: the
+    stage exits in state ``scheduled`` and the supervisor starts it again when the next run is
+    due, so the ~130 MB of a lake process are not held between hourly runs.
+    """
     from wikistream.lake.catalog import open_catalog
     from wikistream.lake.maintenance import maintain_lake
 
@@ -200,6 +206,11 @@ def maintain_stage(ctx: StageContext) -> None:
             runs += 1
             ctx.status.details["last_run"] = utc_now().isoformat()
             ctx.report(progressed=True, force=True, runs=runs, tables=len(reports))
+            if ctx.options.get("periodic"):
+                due = utc_now() + timedelta(seconds=interval)
+                ctx.status.details["next_run_at"] = due.isoformat()
+                ctx.final_state = "scheduled"
+                return
         else:
             ctx.report()
         if ctx.wait(min(interval, 5.0)):

@@ -19,6 +19,7 @@ _STYLE = {
     "running": "green",
     "idle": "cyan",
     "done": "cyan",
+    "scheduled": "cyan",
     "blocked": "yellow",
     "starting": "yellow",
     "failed": "red",

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 TICK_S = 0.5
 
 
-def worker_specs(options: RunOptions) -> list[WorkerSpec]:
-    """The worker processes for the selected stages."""
+def worker_specs(options: RunOptions, settings: Settings) -> list[WorkerSpec]:
+    """The worker processes for the selected stages (maintenance: one process per run)."""
     body = options.to_dict()
     specs = []
     if "ingest" in options.stages:
@@ -47,7 +47,8 @@ def worker_specs(options: RunOptions) -> list[WorkerSpec]:
     if options.refine_layers:
         specs.append(WorkerSpec("refine", body))
     if "maintain" in options.stages:
-        specs.append(WorkerSpec("maintain", body))
+        every_s = settings.lake.maintenance_interval_s
+        specs.append(WorkerSpec("maintain", {**body, "periodic": True}, every_s=every_s))
     return specs
 
 
@@ -74,7 +75,7 @@ class ContinuousRun:
         self.feed = StatusFeed(self.metrics)
         self.supervisor = Supervisor(
             settings,
-            specs if specs is not None else worker_specs(options),
+            specs if specs is not None else worker_specs(options, settings),
             config_file=config_file,
             on_event=self._on_event,
         )

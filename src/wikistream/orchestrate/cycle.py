@@ -193,7 +193,8 @@ def run_cycles(settings: Settings, options: RunOptions) -> None:
 
     continuous_stages = tuple(s for s in options.stages if s in ("ingest", "bronze", "maintain"))
     specs = worker_specs(
-        RunOptions(options.replay, options.speed, options.since, False, continuous_stages)
+        RunOptions(options.replay, options.speed, options.since, False, continuous_stages),
+        settings,
     )
     runner = ContinuousRun(settings, options, specs=specs)
     runner.install_signals()

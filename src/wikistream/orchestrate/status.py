@@ -20,7 +20,7 @@ from wikistream.atomic_file import write_text_atomic
 from wikistream.clock import parse_iso_utc, utc_now
 
 RUN_DIR = "run"
-FINAL_STATES = frozenset({"stopped", "done", "failed"})
+FINAL_STATES = frozenset({"stopped", "done", "failed", "scheduled"})
 STALE_AFTER_S = 15.0
 """A stage that has not finished and has not beaten its heartbeat (about 1/s) for this long is
 stale: its process is gone or frozen."""
@@ -31,7 +31,9 @@ class StageStatus:
     """What one stage reports about itself."""
 
     stage: str
-    state: str = "starting"  # starting | running | idle | blocked | failed | stopped | done
+    # starting | running | idle | blocked | failed | stopped | done | scheduled (a run of a
+    # periodic stage finished; the supervisor starts the next one at details["next_run_at"])
+    state: str = "starting"
     pid: int = field(default_factory=os.getpid)
     started_at: datetime = field(default_factory=utc_now)
     heartbeat_at: datetime = field(default_factory=utc_now)

@@ -4,6 +4,9 @@ Watchdog rules (checked every tick):
 - a worker that exited non-zero (or was killed) is restarted after an exponential backoff
   (1 s doubling to 60 s, reset after it ran healthily for a minute);
 - a worker that exited 0 with state ``done`` (a finished replay) is left alone;
+- a periodic worker (``WorkerSpec.every_s``, e.g. table maintenance) runs once and exits 0 with
+  state ``scheduled``; it is started again ``every_s`` after its last start, so it holds no
+  memory between runs (not a restart: no backoff, no restart count, no alert);
 - a worker whose heartbeat is older than the stall timeout (its process is frozen: workers beat
   from a thread, so a long step is not a stall), or that has pending input but has not progressed
   for the stall timeout, is stopped (SIGTERM, then SIGKILL) and restarted.
@@ -27,7 +30,7 @@ from typing import Any
 
 from wikistream.clock import utc_now
 from wikistream.orchestrate.stages import stage_label
-from wikistream.orchestrate.status import StageStatus, read_status
+from wikistream.orchestrate.status import StageStatus, read_status, write_status
 from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class WorkerSpec:
 
     stage: str
     options: dict[str, Any] = field(default_factory=dict)
+    every_s: float | None = None  # periodic: one run per process, started this often
 
     @property
     def label(self) -> str:
@@ -76,6 +80,7 @@ class WorkerState:
     status: StageStatus | None = None
     last_exit: int | None = None
     kill_at: float | None = None  # SIGTERM sent: SIGKILL if still alive at this monotonic time
+    next_run: bool = False  # restart_at is the next run of a periodic worker, not a restart
 
 
 def child_log_flags() -> list[str]:
@@ -195,12 +200,12 @@ class Supervisor:
             process = worker.process
             if worker.restart_at is not None:
                 if self._reaped(worker) and time.monotonic() >= worker.restart_at:
+                    kind = "started" if worker.next_run else "restarted"
+                    worker.next_run = False
                     self._spawn(worker)
                     pid = worker.process.pid if worker.process else 0
                     self.on_event(
-                        SupervisorEvent(
-                            "restarted", worker.spec.label, f"pid {pid}", worker.restarts
-                        )
+                        SupervisorEvent(kind, worker.spec.label, f"pid {pid}", worker.restarts)
                     )
                 continue
             if process is None:
@@ -209,7 +214,11 @@ class Supervisor:
             if code is not None:
                 worker.last_exit = code
                 state = worker.status.state if worker.status else None
-                if code == 0 and state in ("done", "stopped"):
+                if code == 0 and state == "scheduled" and worker.spec.every_s is not None:
+                    worker.restart_at = worker.started_mono + worker.spec.every_s
+                    worker.next_run = True
+                    continue
+                if code == 0 and state in ("done", "stopped", "scheduled"):
                     worker.done = True
                     self.on_event(SupervisorEvent("done", worker.spec.label, "finished", 0))
                     continue
@@ -242,3 +251,12 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            self._mark_stopped(worker)
+
+    def _mark_stopped(self, worker: WorkerState) -> None:
+        """A periodic worker waiting for its next run stops with the run (its status says so)."""
+        status = read_status(self.settings.data_dir, worker.spec.label)
+        if status is not None and status.state == "scheduled":
+            status.state = "stopped"
+            status.details.pop("next_run_at", None)
+            write_status(self.settings.data_dir, status)

@@ -40,6 +40,8 @@ class StageContext:
     stop: threading.Event
     status: StageStatus
     options: dict[str, Any] = field(default_factory=dict)
+    # the state written when the function returns (a scheduled stage sets "scheduled")
+    final_state: str = "done"
     _last_write: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -166,7 +168,7 @@ def run_stage(
                 log.exception("stage %s crashed", stage)
                 ctx.report(state="failed", force=True)
                 raise
-        final = "stopped" if stop.is_set() else "done"
+        final = "stopped" if stop.is_set() else ctx.final_state
         ctx.report(state=final, pending=False, force=True)
     return status
 
