@@ -52,15 +52,7 @@ class TreeMemory:
     rss: int = 0
     pss: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
-    samples: list[tuple[float, int, int]] = field(default_factory=list)  # (monotonic, rss, pss)
-
-    def late(self) -> tuple[int, int]:
-        """Peak RSS and PSS in the second half of the run (start-up, first maintenance done)."""
-        if not self.samples:
-            return 0, 0
-        first, last = self.samples[0][0], self.samples[-1][0]
-        half = [(r, p) for t, r, p in self.samples if t >= (first + last) / 2]
-        return max(r for r, _ in half), max(p for _, p in half)
+    headless: tuple[int, int] = (0, 0)  # peak RSS, PSS before anyone opened the dashboard
 
 
 def _stage(proc: psutil.Process) -> str:
@@ -83,7 +75,6 @@ def _sample(root: psutil.Process, peaks: TreeMemory) -> None:
         peaks.by_stage[stage] = max(peaks.by_stage.get(stage, 0), info.rss)
     peaks.rss = max(peaks.rss, rss)
     peaks.pss = max(peaks.pss, pss)
-    peaks.samples.append((time.monotonic(), rss, pss))
 
 
 @contextmanager
@@ -152,6 +143,9 @@ def replay_live(data_dir: Path, replay: Path, target_rows: int, limit_s: float) 
                 raise RuntimeError(f"wikistream run exited early:\n{log.read_text()[-3000:]}")
             if time.monotonic() >= deadline:
                 raise RuntimeError(f"the run did not settle in {limit_s:.0f} s; see {log}")
+            peaks.headless = (peaks.rss, peaks.pss)
+            _open_dashboard(log)
+            time.sleep(3.0)  # a few more samples with the dashboard's lake readers loaded
             proc.send_signal(signal.SIGINT)
             code = proc.wait(timeout=60)
         if code != 0:
@@ -161,6 +155,20 @@ def replay_live(data_dir: Path, replay: Path, target_rows: int, limit_s: float) 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _open_dashboard(log: Path) -> None:
+    """Request the dashboard's pages once (it loads the lake libraries on first use)."""
+    import re
+
+    import httpx
+
+    found = re.search(r"dashboard listening on (http://\S+)", log.read_text(errors="replace"))
+    if found is None:
+        raise RuntimeError(f"no dashboard URL in {log}")
+    url = found.group(1).rstrip("/")
+    for page in ("/api/meta", "/api/pipeline", "/api/activity", "/api/risk"):
+        httpx.get(url + page, timeout=60)
 
 
 @dataclass
@@ -302,7 +310,7 @@ def run(ctx: BenchContext) -> list[Result]:
     results += [
         Result(
             NAME,
-            "peak RSS, whole process tree (MB)",
+            "peak RSS, whole process tree, dashboard opened (MB)",
             peaks.rss / 2**20,
             "MB",
             TARGET_TREE_RSS_MB,
@@ -318,11 +326,11 @@ def run(ctx: BenchContext) -> list[Result]:
         ),
         Result(
             NAME,
-            "RSS, whole tree, second half of the run (MB)",
-            peaks.late()[0] / 2**20,
+            "peak RSS, whole tree, dashboard never opened (MB)",
+            peaks.headless[0] / 2**20,
             "MB",
-            note=f"PSS {peaks.late()[1] / 2**20:.0f} MB; maintenance runs in its own process "
-            "hourly and holds no memory in between",
+            note=f"PSS {peaks.headless[1] / 2**20:.0f} MB; the dashboard loads the lake "
+            "libraries on its first request",
         ),
         Result(
             NAME,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +141,33 @@ def test_non_loopback_needs_a_token(tmp_path: Path) -> None:
 def test_port_in_use_is_a_clear_error(lake: Lake, server: ServerHandle) -> None:
     with pytest.raises(ConfigError, match=r"cannot listen on 127\.0\.0\.1"):
         start_server(lake.settings, port=server.port)
+
+
+def test_the_lake_libraries_load_with_the_first_request_only(tmp_path: Path) -> None:
+    """The supervisor of `wikistream run` serves the dashboard: unopened, it loads no lake libs."""
+    code = """
+import sys
+import httpx
+from wikistream.serve.server import start_server
+from wikistream.settings import load_settings
+
+heavy = ("pyarrow", "duckdb", "pyiceberg")
+handle = start_server(load_settings(overrides={"data_dir": sys.argv[1]}), port=0)
+before = [m for m in heavy if m in sys.modules]
+page = httpx.get(handle.url + "/api/meta", timeout=60)
+after = [m for m in heavy if m in sys.modules]
+handle.close()
+print(before, after, page.status_code)
+"""
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo / "src"), str(repo)])}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "[] ['pyarrow', 'duckdb', 'pyiceberg'] 200"

@@ -24,10 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from wikistream.errors import ConfigError, QueryBusyError, QueryError, WikiStreamError
 from wikistream.listener import bind_error, http_url, stop_serving
-from wikistream.serve.dashboard import Dashboard
-from wikistream.serve.lakeread import parse_as_of
 
 if TYPE_CHECKING:
+    from wikistream.serve.dashboard import Dashboard
     from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,14 +82,13 @@ class ServerHandle:
 
     port: int
     url: str
-    _server: ThreadingHTTPServer = field(repr=False)
+    _server: _Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
-    _dashboard: Dashboard = field(repr=False)
 
     def close(self) -> None:
         """Stop serving, wait for the serving thread and release the event log."""
         stop_serving(self._server, self._thread, timeout_s=10)
-        self._dashboard.close()
+        self._server.close_dashboard()
 
     def wait(self) -> None:
         """Block until the server stops (used by ``wikistream serve``)."""
@@ -102,11 +100,33 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], dashboard: Dashboard, token: str | None) -> None:
-        self.dashboard = dashboard
+    def __init__(self, address: tuple[str, int], settings: Settings, token: str | None) -> None:
+        self.settings = settings
         self.token = token
         self.check_host = is_loopback(address[0])
+        self._dashboard: Dashboard | None = None
+        self._dashboard_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    @property
+    def dashboard(self) -> Dashboard:
+        """The page computer, built on the first request.
+
+        It loads the lake libraries (pyiceberg, pyarrow, DuckDB: ~90 MB), which `wikistream
+        run` then does not hold while nobody opens the dashboard.
+        """
+        with self._dashboard_lock:
+            if self._dashboard is None:
+                from wikistream.serve.dashboard import Dashboard
+
+                self._dashboard = Dashboard(self.settings)
+            return self._dashboard
+
+    def close_dashboard(self) -> None:
+        """Release the dashboard's event log handle (if it was ever built)."""
+        with self._dashboard_lock:
+            if self._dashboard is not None:
+                self._dashboard.close()
 
 
 def start_server(
@@ -123,11 +143,9 @@ def start_server(
             "set serve.token (WIKISTREAM_SERVE__TOKEN) or bind to 127.0.0.1",
             key="serve.token",
         )
-    dashboard = Dashboard(settings)
     try:
-        server = _Server((host, port), dashboard, token or None)
+        server = _Server((host, port), settings, token or None)
     except OSError as exc:
-        dashboard.close()
         raise bind_error(
             exc,
             host,
@@ -142,9 +160,7 @@ def start_server(
     bound = server.server_address[1]
     url = http_url(host, bound)
     log.info("dashboard listening on %s%s", url, " (token required)" if token else "")
-    return ServerHandle(
-        port=int(bound), url=url, _server=server, _thread=thread, _dashboard=dashboard
-    )
+    return ServerHandle(port=int(bound), url=url, _server=server, _thread=thread)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -312,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         limit = _int_or_none(params.get("limit"))
         as_of = params.get("as_of")
+        from wikistream.serve.lakeread import parse_as_of
+
         result = self.server.dashboard.sandbox.run(
             sql, as_of=parse_as_of(str(as_of)) if as_of else None, row_limit=limit
         )
