@@ -92,8 +92,10 @@ class ServerHandle:
 
     def wait(self) -> None:
         """Block until the server stops (used by ``wikistream serve``)."""
-        while self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+        # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread's
+        # state lock held, and close() then waits out its whole timeout.
+        while not self._server.stopped.wait(0.5):
+            pass
 
 
 class _Server(ThreadingHTTPServer):
@@ -106,7 +108,15 @@ class _Server(ThreadingHTTPServer):
         self.check_host = is_loopback(address[0])
         self._dashboard: Dashboard | None = None
         self._dashboard_lock = threading.Lock()
+        self.stopped = threading.Event()  # serve_forever has returned
         super().__init__(address, _Handler)
+
+    def serve_until_shutdown(self) -> None:
+        """``serve_forever``, then set :attr:`stopped`."""
+        try:
+            self.serve_forever()
+        finally:
+            self.stopped.set()
 
     @property
     def dashboard(self) -> Dashboard:
@@ -155,7 +165,9 @@ def start_server(
             port_key="serve.port",
             hint="--port or serve.port",
         ) from exc
-    thread = threading.Thread(target=server.serve_forever, name="wikistream-serve", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_until_shutdown, name="wikistream-serve", daemon=True
+    )
     thread.start()
     bound = server.server_address[1]
     url = http_url(host, bound)
