@@ -134,7 +134,15 @@ def test_serve_starts_on_loopback_and_stops_on_ctrl_c(
     deadline = time.monotonic() + 15
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
+    if proc.returncode is None:  # say why: signal dispositions and what the server logged
+        status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
+        signals = [line for line in status.splitlines() if line.startswith(("Sig", "State"))]
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+        raise AssertionError(f"still running 15 s after SIGINT: {signals}\n{err[-3000:]}")
     assert proc.returncode == 0
+    assert proc.stdout is not None
+    assert "stopping the dashboard" in proc.stdout.read()
 
 
 def test_serve_refuses_public_address_without_token(lake: Lake, cli: Callable[..., Done]) -> None:

@@ -20,18 +20,24 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the dashboard and the SQL API (http://127.0.0.1:8050) until Ctrl+C."""
+    import threading
+
+    from wikistream.ingest.signals import stop_on_signals
     from wikistream.serve.server import start_server
 
     settings = state(ctx).settings()
-    handle = start_server(settings, host=host, port=port)
-    suffix = "?token=<serve.token>" if settings.serve.token is not None else ""
-    typer.echo(f"WikiStream dashboard on {handle.url}{suffix} (Ctrl+C to stop)")
-    try:
-        handle.wait()
-    except KeyboardInterrupt:
-        typer.echo("stopping the dashboard")
-    finally:
-        handle.close()
+    with stop_on_signals(threading.Event()) as stop:
+        handle = start_server(settings, host=host, port=port)
+        suffix = "?token=<serve.token>" if settings.serve.token is not None else ""
+        typer.echo(f"WikiStream dashboard on {handle.url}{suffix} (Ctrl+C to stop)")
+        try:
+            # SIGINT/SIGTERM set ``stop``: the shutdown runs in the normal flow, never from a
+            # KeyboardInterrupt raised inside a wait
+            while not stop.wait(0.5) and handle.running():
+                pass
+            typer.echo("stopping the dashboard")
+        finally:
+            handle.close()
 
 
 def query(

@@ -90,6 +90,10 @@ class ServerHandle:
         stop_serving(self._server, self._thread, timeout_s=10)
         self._server.close_dashboard()
 
+    def running(self) -> bool:
+        """True until the server's loop has returned."""
+        return not self._server.stopped.is_set()
+
     def wait(self) -> None:
         """Block until the server stops (used by ``wikistream serve``)."""
         # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread's
