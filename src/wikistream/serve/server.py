@@ -94,13 +94,6 @@ class ServerHandle:
         """True until the server's loop has returned."""
         return not self._server.stopped.is_set()
 
-    def wait(self) -> None:
-        """Block until the server stops (used by ``wikistream serve``)."""
-        # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread's
-        # state lock held, and close() then waits out its whole timeout.
-        while not self._server.stopped.wait(0.5):
-            pass
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
