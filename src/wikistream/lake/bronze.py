@@ -307,27 +307,28 @@ class BronzeWriter:
         self._parse_buffered()
         buf = self._buffer
         self._buffer = Buffer()
-        return Batch(buf.rows, buf.rejected, buf.records, buf.parse_s, dict(self._read_pos))
+        return Batch(buf, dict(self._read_pos))
 
     def _commit_batch(self, batch: Batch) -> BronzeStepResult:
         """Commit one detached batch; safe on another thread while the next one is read."""
         started = time.perf_counter()
-        rows = pa.concat_tables(batch.rows) if batch.rows else BRONZE_ARROW_SCHEMA.empty_table()
+        buf = batch.buffer
+        rows = pa.concat_tables(buf.rows) if buf.rows else BRONZE_ARROW_SCHEMA.empty_table()
         oldest = pc.min(rows.column("log_ts")).as_py() if rows.num_rows else None
         unique = first_per_event_id(rows)
-        dead = self._dead_letter(batch.rejected, batch.target)
+        dead = self._dead_letter(buf.rejected, batch.target)
         target = batch.target
         written = self._commit(unique, target)
         if written is None:  # another writer moved the position; batch discarded
             return BronzeStepResult(lag=self.stats.lag, position=self.position)
         committed_at = utc_now()
-        processing_ms = (batch.parse_s + time.perf_counter() - started) * 1000.0
+        processing_ms = (buf.parse_s + time.perf_counter() - started) * 1000.0
         try:
             self._log.commit(GROUP, self._topic, target)
         except Exception as exc:  # the table holds the truth; the group offset is for lag
             log.warning("bronze: could not commit group offset %s: %s", target, exc)
         result = BronzeStepResult(
-            records_read=batch.records,
+            records_read=buf.records,
             rows_written=written,
             duplicates=rows.num_rows - written,
             dead_lettered=dead,

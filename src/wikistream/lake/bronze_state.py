@@ -102,10 +102,7 @@ class Buffer:
 class Batch:
     """A buffer handed over for committing, with the log position it reaches."""
 
-    rows: list[pa.Table]
-    rejected: list[Rejected]
-    records: int
-    parse_s: float
+    buffer: Buffer
     target: dict[int, int]
 
 
