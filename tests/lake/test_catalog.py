@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from wikistream.lake.catalog import ensure_lake, open_catalog, open_lake
 from wikistream.lake.schemas import ALL_TABLES, BRONZE
 from wikistream.settings import Settings
@@ -24,3 +26,24 @@ def test_open_lake_gives_a_catalog_with_every_table(settings: Settings) -> None:
     catalog = open_lake(settings)
     assert {".".join(t) for ns in ("bronze", "silver", "gold", "dq_audit")
             for t in catalog.list_tables(ns)} == {t.identifier for t in ALL_TABLES}  # fmt: skip
+
+
+def test_a_namespace_another_process_creates_meanwhile_is_no_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers starting together race on the SQL catalog, which checks and then inserts."""
+    mine, theirs = open_catalog(settings), open_catalog(settings)
+    real = mine.namespace_exists
+    checks: list[object] = []
+
+    def checked_before_theirs_inserted(namespace: str | tuple[str, ...]) -> bool:
+        checks.append(namespace)
+        if len(checks) == 1:
+            theirs.create_namespace("bronze")  # the other worker wins the race right now
+            return False
+        return real(namespace)
+
+    monkeypatch.setattr(mine, "namespace_exists", checked_before_theirs_inserted)
+    tables = ensure_lake(mine)
+    assert set(tables) == {t.identifier for t in ALL_TABLES}
+    assert ("bronze",) in theirs.list_namespaces()

@@ -9,7 +9,6 @@ changes (see :mod:`wikistream.lake.catalog_config`). Failures come out as
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog, load_catalog
@@ -87,8 +86,7 @@ def _load_or_create(catalog: Catalog, table: TableDef) -> Table:
         return catalog.load_table(table.identifier)
     except NoSuchTableError:
         pass
-    with contextlib.suppress(NamespaceAlreadyExistsError):
-        catalog.create_namespace(table.namespace)
+    _create_namespace(catalog, table.namespace)
     try:
         return catalog.create_table(
             table.identifier,
@@ -100,12 +98,26 @@ def _load_or_create(catalog: Catalog, table: TableDef) -> Table:
         return catalog.load_table(table.identifier)
 
 
+def _create_namespace(catalog: Catalog, namespace: str) -> None:
+    """Create ``namespace`` unless it exists, also when another process creates it meanwhile.
+
+    pyiceberg's SQL catalog checks, then inserts: two workers starting together can both pass
+    the check, and the loser gets an integrity error instead of NamespaceAlreadyExistsError.
+    """
+    try:
+        catalog.create_namespace(namespace)
+    except NamespaceAlreadyExistsError:
+        return
+    except Exception:
+        if not catalog.namespace_exists(namespace):
+            raise
+
+
 def ensure_lake(catalog: Catalog) -> dict[str, Table]:
     """Create the namespaces ``bronze silver gold dq_audit`` and every table; return them."""
     with catalog_errors("creating the lake namespaces", catalog.name, catalog.properties):
         for namespace in NAMESPACES:
-            with contextlib.suppress(NamespaceAlreadyExistsError):
-                catalog.create_namespace(namespace)
+            _create_namespace(catalog, namespace)
     return {table.identifier: ensure_table(catalog, table) for table in ALL_TABLES}
 
 
