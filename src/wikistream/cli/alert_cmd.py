@@ -10,8 +10,6 @@ from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, stat
 from wikistream.clock import utc_now
 from wikistream.errors import AlertDeliveryError
 from wikistream.observe.alerts import Alert, AlertEvaluator, AlertStatus, Severity
-from wikistream.observe.rules import build_rules
-from wikistream.observe.sinks import build_sinks
 
 alert_app = typer.Typer(help="Alert sinks and rules.", no_args_is_help=True)
 
@@ -19,6 +17,8 @@ alert_app = typer.Typer(help="Alert sinks and rules.", no_args_is_help=True)
 @alert_app.command("sinks")
 def sinks(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
     """List the configured alert sinks (secrets redacted)."""
+    from wikistream.observe.sinks import build_sinks  # httpx: only for alert commands
+
     configured = build_sinks(state(ctx).settings().observe)
     render_rows(
         [{"sink": s.name, "target": repr(s)} for s in configured], output, title="Alert sinks"
@@ -28,6 +28,8 @@ def sinks(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
 @alert_app.command("rules")
 def rules(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
     """List the alert rules the pipeline evaluates, with their thresholds."""
+    from wikistream.observe.rules import build_rules
+
     rows = []
     for rule in build_rules(state(ctx).settings()):
         settings = {k: v for k, v in vars(rule).items() if not k.startswith("_")}
@@ -46,6 +48,8 @@ def send_test(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Send one test alert through every configured sink; exit code 1 if any sink failed."""
+    from wikistream.observe.sinks import build_sinks
+
     configured = build_sinks(state(ctx).settings().observe)
     now = utc_now()
     alert = Alert(

@@ -13,7 +13,6 @@ from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_mapping, s
 from wikistream.clock import parse_iso_utc
 from wikistream.errors import ConfigError
 from wikistream.ingest import calibration as cal
-from wikistream.ingest.generate import GenerateOptions, manifest_path, write_events
 
 
 def _parse_start(text: str | None) -> datetime | None:
@@ -63,6 +62,8 @@ def register(app: typer.Typer) -> None:
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
         """Write realistic, schema-valid recentchange events (deterministic for a seed)."""
+        from wikistream.ingest.generate import GenerateOptions, manifest_path, write_events
+
         settings = state(ctx).settings()
         options = GenerateOptions(
             events=events,

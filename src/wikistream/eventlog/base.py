@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 Position = Mapping[int, int]
 
@@ -43,9 +43,12 @@ class _NoHeaders(Mapping[str, str]):
 NO_HEADERS: Mapping[str, str] = _NoHeaders()
 
 
-@dataclass(frozen=True, slots=True)
-class NewRecord:
-    """A record to append: ``key`` routes it to a partition (Kafka) and is kept for consumers."""
+class NewRecord(NamedTuple):
+    """A record to append: ``key`` routes it to a partition (Kafka) and is kept for consumers.
+
+    A NamedTuple: ingest builds one per accepted event, and a frozen dataclass's ``__init__``
+    cost ~0.5 µs more each.
+    """
 
     value: bytes
     key: bytes | None = None

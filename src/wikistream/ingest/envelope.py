@@ -30,11 +30,12 @@ from typing import Any
 import msgspec
 
 from wikistream import __version__
-from wikistream.eventlog.base import NewRecord
+from wikistream.eventlog.base import NO_HEADERS, NewRecord
 
 PRODUCER_VERSION = __version__
 
 _encoder = msgspec.json.Encoder()
+_new_tuple = tuple.__new__
 
 
 class _Processing(msgspec.Struct, gc=False):
@@ -75,7 +76,8 @@ def raw_record(
         data if isinstance(data, str) else data.decode("utf-8"),
         _Processing(ingested_at, PRODUCER_VERSION, environment, sse_id, topic, partition, offset),
     )
-    return NewRecord(_encoder.encode(envelope), event_id.encode("utf-8"))
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ (one per accepted event).
+    return _new_tuple(NewRecord, (_encoder.encode(envelope), event_id.encode("utf-8"), NO_HEADERS))
 
 
 def truncate_utf8(text: str, limit: int) -> tuple[str, bool]:

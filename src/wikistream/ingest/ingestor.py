@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -45,7 +45,7 @@ from wikistream.ingest.envelope import dlq_record, raw_record
 from wikistream.ingest.ledger import RecentIds, SourceCoverage
 from wikistream.ingest.schema import ANY_DECODER
 from wikistream.ingest.source import BLANK, BlockSource, EventBlock, EventSource, SseEvent, is_blank
-from wikistream.ingest.validate import CANARY, VALID, EventChecker
+from wikistream.ingest.validate import CANARY, VALID, EventChecker, Verdict
 
 if TYPE_CHECKING:
     from wikistream.settings import Settings
@@ -176,80 +176,125 @@ class Ingestor:
             return
         if not data or (data[0] in " \t\r\n" and data.isspace()):
             return
-        self._take(data, event.id)
+        sse_id = event.id
+        self._decide((data,), 0, lambda _: sse_id, self._clock.now())
 
     def process_block(self, block: EventBlock, event_id: Callable[[int], str]) -> None:
         """Decide the fate of every event of a block (blank lines are no events)."""
-        take = self._take
-        received_at = self._clock.now()  # the block's lines were read together
-        number = block.first_number
-        for line in block.lines:
-            if line and (line[0] not in BLANK or not _blank_line(line)):
-                take(line, event_id(number), received_at)
-            number += 1
+        # The block's lines were read together: one receive time.
+        self._decide(block.lines, block.first_number, event_id, self._clock.now())
 
-    def _take(self, data: str | bytes, sse_id: str | None, received_at: str = "") -> None:
-        """Decide one (non-blank) event's fate and buffer its record (``received_at``: now)."""
+    def _decide(
+        self,
+        lines: Sequence[str | bytes],
+        first_number: int,
+        sse_id_of: Callable[[int], str | None],
+        received_at: str,
+    ) -> None:
+        """Decide each event's fate and buffer its record; flush whenever a batch is due.
+
+        One loop for a whole block, with the hot state in local variables (written back before
+        each flush and at the end): ~1 µs less per event than a method call per event.
+        ``sse_id_of(number)`` is the SSE id of line ``first_number + i``.
+        """
         counters = self.counters
-        counters.received += 1
-        self._pending += 1
+        check = self._checker.check
+        observe = self.coverage.observe
+        targets = self._targets
+        scope = self._offset_scope
+        raw = self._raw
+        pending = self._pending
+        last_hour = self._last_hour
+        received = appended = filtered = duplicates = 0
+        number = first_number - 1
+        last_number: int | None = None
+        try:
+            for data in lines:
+                number += 1
+                if not data or (type(data) is bytes and data[0] in BLANK and _blank_line(data)):
+                    continue
+                last_number = number
+                received += 1
+                pending += 1
+                kind, event_id, domain, topic, partition, offset, hour, _, _, _ = verdict = check(
+                    data
+                )
+                if hour is not None:
+                    last_hour = hour
+                if topic is not None and partition is not None and offset is not None:
+                    # No readable meta.dt: book it in the hour of the event before, so one bad
+                    # date (or a replay of an old file) does not shift the ledger to the clock.
+                    duplicate = observe(
+                        topic, partition, offset, hour or last_hour or received_at[:13], scope
+                    )
+                else:
+                    duplicate = event_id is not None and self._recent.seen(event_id)
+                    if hour is not None:  # nothing to place garbage without a date or position
+                        self.coverage.observe_unpositioned(hour, duplicate=duplicate)
+                if duplicate:
+                    duplicates += 1
+                elif kind == VALID:
+                    if domain in targets:
+                        appended += 1
+                        raw.append(
+                            raw_record(
+                                event_id or "",  # never empty: the checker requires meta.id
+                                data,
+                                ingested_at=received_at,
+                                environment=self.environment,
+                                sse_id=sse_id_of(number),
+                                topic=topic,
+                                partition=partition,
+                                offset=offset,
+                            )
+                        )
+                    else:
+                        filtered += 1
+                elif kind == CANARY:
+                    counters.canary += 1
+                    self.canary.count += 1
+                    self.canary.last_received_at = received_at
+                    self.canary.last_event_dt = _meta_dt(data)
+                else:
+                    self._dead_letter(data, verdict, sse_id_of(number), received_at)
+                if pending >= self.flush_events:
+                    counters.received += received
+                    counters.appended += appended
+                    counters.filtered += filtered
+                    counters.duplicates += duplicates
+                    received = appended = filtered = duplicates = 0
+                    self._pending, self._last_hour = pending, last_hour
+                    self._resume_at(sse_id_of(number))
+                    self.flush()
+                    raw, pending = self._raw, 0
+        finally:
+            counters.received += received
+            counters.appended += appended
+            counters.filtered += filtered
+            counters.duplicates += duplicates
+            self._pending, self._last_hour = pending, last_hour
+            if last_number is not None:
+                self._resume_at(sse_id_of(last_number))
+
+    def _resume_at(self, sse_id: str | None) -> None:
         if sse_id is not None:
             self.resume_id = sse_id
-        kind, event_id, domain, topic, partition, offset, hour, error_type, message, original = (
-            self._checker.check(data)
+
+    def _dead_letter(
+        self, data: str | bytes, verdict: Verdict, sse_id: str | None, received_at: str
+    ) -> None:
+        self.counters.dead_lettered += 1
+        self._dlq.append(
+            dlq_record(
+                raw_payload=data if isinstance(data, str) else _text(data),
+                error_type=verdict.error_type or "invalid",
+                error=verdict.message or "invalid event",
+                sse_id=sse_id,
+                received_at=received_at,
+                payload_limit=self._payload_limit,
+                original_event=verdict.original,
+            )
         )
-        if hour is not None:
-            self._last_hour = hour
-        if topic is not None and partition is not None and offset is not None:
-            # No readable meta.dt: book it in the hour of the event before, so one bad date
-            # (or a replay of an old file) does not shift the ledger to the wall clock.
-            hour = hour or self._last_hour or (received_at or self._clock.now())[:13]
-            duplicate = self.coverage.observe(
-                topic, partition, offset, hour, scope=self._offset_scope
-            )
-        else:
-            duplicate = event_id is not None and self._recent.seen(event_id)
-            if hour is not None:  # nothing to place garbage without a date or position by
-                self.coverage.observe_unpositioned(hour, duplicate=duplicate)
-        if duplicate:
-            counters.duplicates += 1
-        elif kind == VALID:
-            if domain in self._targets:
-                counters.appended += 1
-                self._raw.append(
-                    raw_record(
-                        event_id or "",  # never empty: the checker requires meta.id
-                        data,
-                        ingested_at=received_at or self._clock.now(),
-                        environment=self.environment,
-                        sse_id=sse_id,
-                        topic=topic,
-                        partition=partition,
-                        offset=offset,
-                    )
-                )
-            else:
-                counters.filtered += 1
-        elif kind == CANARY:
-            counters.canary += 1
-            self.canary.count += 1
-            self.canary.last_received_at = received_at or self._clock.now()
-            self.canary.last_event_dt = _meta_dt(data)
-        else:
-            counters.dead_lettered += 1
-            self._dlq.append(
-                dlq_record(
-                    raw_payload=data if isinstance(data, str) else _text(data),
-                    error_type=error_type or "invalid",
-                    error=message or "invalid event",
-                    sse_id=sse_id,
-                    received_at=received_at or self._clock.now(),
-                    payload_limit=self._payload_limit,
-                    original_event=original,
-                )
-            )
-        if self._pending >= self.flush_events:
-            self.flush()
 
     # -- appending ---------------------------------------------------------------------------
     def flush(self) -> None:

@@ -62,24 +62,22 @@ class SourceCoverage:
             str(hour): {str(k): [int(x) for x in v] for k, v in parts.items()}
             for hour, parts in dict(state.get("hours", {})).items()
         }
-        # (hour, topic, partition) -> (its counts in _hours, its offsets key): one dict look-up
-        # per event instead of formatting the key and two nested look-ups.
-        self._slots: dict[tuple[str, str, int], tuple[list[int], str]] = {}
+        # (hour, topic, partition, scope) -> (its counts in _hours, its key in last_offsets): one
+        # dict look-up per event instead of formatting the keys and two nested look-ups.
+        self._slots: dict[tuple[str, str, int, str], tuple[list[int], str]] = {}
 
-    def observe(
-        self, topic: str, partition: int, offset: int, hour: str, *, scope: str = ""
-    ) -> bool:
+    def observe(self, topic: str, partition: int, offset: int, hour: str, scope: str = "") -> bool:
         """Count one delivered event; return True when it is a duplicate (drop it).
 
         ``scope`` names the delivery whose offsets are in order (empty: the live stream; a
         replay file has its own), so each scope keeps its own last offset per topic/partition.
         """
-        slot = self._slots.get((hour, topic, partition))
+        slot = self._slots.get((hour, topic, partition, scope))
         if slot is None:
             key = partition_key(topic, partition)
-            slot = self._slots[(hour, topic, partition)] = (self._counts(hour, key), key)
-        counts, key = slot
-        mark = f"{scope} {key}" if scope else key
+            mark = f"{scope} {key}" if scope else key
+            slot = self._slots[(hour, topic, partition, scope)] = (self._counts(hour, key), mark)
+        counts, mark = slot
         last = self.last_offsets.get(mark)
         if last is not None:
             if offset <= last:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -134,18 +133,15 @@ def dead_letter_records(rejected: list[Rejected], payload_limit: int) -> list[Ne
     """DLQ records (stage ``bronze``) keyed by the log position of each rejected record."""
     received = to_iso(utc_now())
     return [
-        dataclasses.replace(
-            dlq_record(
-                raw_payload=r.value.decode("utf-8", "replace"),
-                error_type=r.error_type,
-                error=r.error,
-                sse_id=r.sse_id,
-                received_at=received,
-                payload_limit=payload_limit,
-                original_event=r.original_event,
-                stage="bronze",
-            ),
-            key=f"{r.topic}/{r.partition}/{r.offset}".encode(),
-        )
+        dlq_record(
+            raw_payload=r.value.decode("utf-8", "replace"),
+            error_type=r.error_type,
+            error=r.error,
+            sse_id=r.sse_id,
+            received_at=received,
+            payload_limit=payload_limit,
+            original_event=r.original_event,
+            stage="bronze",
+        )._replace(key=f"{r.topic}/{r.partition}/{r.offset}".encode())
         for r in rejected
     ]
