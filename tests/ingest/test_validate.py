@@ -66,3 +66,26 @@ def test_every_hour_of_a_known_date_gets_the_fast_path(factory: EventFactory) ->
         dt = f"2026-02-26T{hour:02d}:30:00Z"
         assert checker.check(dumps(factory.make(dt=dt))).hour == dt[:13]
     assert checker._good_hours == {f"2026-02-26T{h:02d}" for h in range(24)}
+
+
+@pytest.mark.parametrize(
+    "bad", [b"\xff", b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\x80"]
+)
+def test_invalid_utf8_anywhere_in_bytes_is_refused(factory: EventFactory, bad: bytes) -> None:
+    """Bytes that decode with known keys only skip the separate UTF-8 check: never wrongly."""
+    checker = EventChecker(1_000_000)
+    good = dumps({**factory.make(), "log_params": {"k": ["v"]}}).encode()
+    assert checker.check(good).kind == VALID
+    places = [  # a known string, a known key's neighbour, unknown keys/values, nested Any
+        (b'"title":"', b'"title":"' + bad),
+        (b'"title":', b'"x_unknown":"' + bad + b'","title":'),
+        (b'"title":', b'"x' + bad + b'":1,"title":'),
+        (b'"domain":', b'"x' + bad + b'":1,"domain":'),
+        (b'{"k":', b'{"' + bad + b'":1,"k":'),
+        (b'["v"]', b'["' + bad + b'"]'),
+    ]
+    for old, new in places:
+        data = good.replace(old, new, 1)
+        assert data != good
+        verdict = checker.check(data)
+        assert (verdict.kind, verdict.error_type) == (INVALID, "invalid_utf8"), new

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from wikistream.settings import Settings, load_settings
 
@@ -90,6 +88,9 @@ def render_rows(
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in cols])
         return
+    from rich.console import Console  # only for tables: JSON and CSV output start faster
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for col in cols:
         table.add_column(col)

@@ -2,7 +2,7 @@
 
 One writer (the ingest process) and any number of readers in other processes. Each topic is a
 table of record batches (:mod:`wikistream.eventlog.sqlite_batches`: one row per append, split at
-1 MiB); the next offset of a topic is kept in ``topics`` so offsets are never reused, also after
+4 MiB); the next offset of a topic is kept in ``topics`` so offsets are never reused, also after
 retention emptied a topic. Checkpoints and consumer-group offsets live in the same database, so
 an append and its checkpoint commit in one transaction.
 """

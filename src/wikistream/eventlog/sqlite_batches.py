@@ -25,14 +25,14 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate, islice
-from operator import attrgetter
+from itertools import accumulate, islice, repeat
+from operator import attrgetter, sub
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from wikistream.eventlog.base import NewRecord
 
-ROW_BYTES = 1 << 20
+ROW_BYTES = 4 << 20
 """Largest run of value bytes one row holds (a single bigger record gets a row of its own)."""
 ROW_RECORDS = 4096
 """Most records in one row."""
@@ -94,7 +94,12 @@ def insert(
     while start < total:
         stop = bisect_right(ends, ends[start] + ROW_BYTES, start + 1, total + 1) - 1
         stop = min(max(stop, start + 1), start + ROW_RECORDS)
-        db.execute(sql, _row(first + start, ts_us, values[start:stop], keys[start:stop]))
+        if start:  # the row's own end positions start at 0
+            row_ends = array("q", map(sub, islice(ends, start, stop + 1), repeat(ends[start])))
+        else:
+            row_ends = ends[: stop + 1]
+        row = _row(first + start, ts_us, row_ends, values[start:stop], keys[start:stop])
+        db.execute(sql, row)
         start = stop
 
 
@@ -106,9 +111,15 @@ def insert_records(
 
 
 def _row(
-    first: int, ts_us: int, values: Sequence[bytes], keys: Sequence[bytes | None]
+    first: int,
+    ts_us: int,
+    value_ends: array[int],
+    values: Sequence[bytes],
+    keys: Sequence[bytes | None],
 ) -> tuple[int, int, int, int, bytes, bytes | None, bytes | None, bytes, bytes | None]:
-    value_ends = _ends(map(len, values))
+    size = value_ends[-1]
+    if _BIG_ENDIAN:  # pragma: no cover - stored little-endian everywhere
+        value_ends.byteswap()
     nulls = keys.count(None)
     key_ends: bytes | None = None
     key_nulls: bytes | None = None
@@ -120,7 +131,7 @@ def _row(
         key_ends = _ends(map(len, present)).tobytes()
         key_blob = b"".join(present)
     last = first + len(values) - 1
-    return (first, last, ts_us, value_ends[-1], value_ends.tobytes(), key_ends, key_nulls,
+    return (first, last, ts_us, size, value_ends.tobytes(), key_ends, key_nulls,
             b"".join(values), key_blob)  # fmt: skip
 
 

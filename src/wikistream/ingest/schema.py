@@ -91,5 +91,29 @@ class RecentChange(msgspec.Struct, gc=False):
 DECODER: msgspec.json.Decoder[RecentChange] = msgspec.json.Decoder(RecentChange)
 """Typed decoder: raises ``msgspec.ValidationError`` naming the JSON path of the first bad value."""
 
+
+class _KnownMeta(EventMeta, forbid_unknown_fields=True):
+    """:class:`EventMeta` with no other keys."""
+
+
+class _KnownSizes(Sizes, forbid_unknown_fields=True):
+    """:class:`Sizes` with no other keys."""
+
+
+class KnownRecentChange(RecentChange, forbid_unknown_fields=True):
+    """:class:`RecentChange` with no key the schema does not name (every real event so far).
+
+    When this decodes, msgspec has decoded every string of the text, so it has also proven the
+    text valid UTF-8; an unknown key anywhere makes it fail (then :data:`DECODER` is used).
+    """
+
+    meta: _KnownMeta | UnsetType = UNSET
+    length: _KnownSizes | UnsetType = UNSET
+    revision: _KnownSizes | UnsetType = UNSET
+
+
+KNOWN_DECODER: msgspec.json.Decoder[KnownRecentChange] = msgspec.json.Decoder(KnownRecentChange)
+"""The fast path of UTF-8 bytes: typed, and no unknown keys (so no separate UTF-8 check)."""
+
 ANY_DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 """Untyped decoder, used only on the slow path to explain why an event was refused."""

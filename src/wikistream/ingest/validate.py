@@ -31,7 +31,7 @@ from typing import Any, Final, NamedTuple
 import msgspec
 from msgspec import UNSET
 
-from wikistream.ingest.schema import ANY_DECODER, DECODER, EventMeta
+from wikistream.ingest.schema import ANY_DECODER, DECODER, KNOWN_DECODER, EventMeta, RecentChange
 
 VALID: Final = 0
 INVALID: Final = 1
@@ -77,21 +77,27 @@ class EventChecker:
 
     def check(self, data: str | bytes) -> Verdict:
         """Return the verdict for one SSE ``data`` text (or its UTF-8 bytes); never raises."""
+        event: RecentChange | None = None
         if type(data) is bytes:
             if len(data) > self.max_event_bytes:
                 return _oversize(len(data), self.max_event_bytes)
-            if not data.isascii():
-                # msgspec checks the UTF-8 of the values it decodes, not of skipped ones.
-                try:
-                    data.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    return _not_utf8(exc.start)
+            try:
+                event = KNOWN_DECODER.decode(data)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                # Decoded again below, where the error is explained. msgspec checks the UTF-8
+                # of the values it decodes, not of skipped ones (unknown keys): check it all.
+                if not data.isascii():
+                    try:
+                        data.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        return _not_utf8(exc.start)
         elif len(data) * 4 > self.max_event_bytes:
             nbytes = len(data.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
             if nbytes > self.max_event_bytes:
                 return _oversize(nbytes, self.max_event_bytes)
         try:
-            event = DECODER.decode(data)
+            if event is None:
+                event = DECODER.decode(data)
         except msgspec.ValidationError as exc:
             return self._explain(data, str(exc))
         except msgspec.DecodeError as exc:
