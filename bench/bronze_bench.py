@@ -262,7 +262,10 @@ def _fresh_lake(log_dir: Path, name: str) -> Path:
 
 def _cached_log(ctx: Any, n: int, seconds: float) -> Path:
     # cache_dir, not scratch(): the harness empties a scratch path on every call
-    path = Path(ctx.cache_dir) / f"bronze-log-{n}-{int(seconds)}"
+    from wikistream.eventlog.sqlite_batches import FORMAT_VERSION
+
+    # The log's layout is in the name: a log of an older layout would be converted, and timed.
+    path = Path(ctx.cache_dir) / f"bronze-log-v{FORMAT_VERSION}-{n}-{int(seconds)}"
     if not (path / "complete").exists():
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)

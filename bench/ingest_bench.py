@@ -4,9 +4,10 @@ Runs the real CLI in a fresh process, as an operator would::
 
     python -m wikistream --data-dir D ingest --replay events.jsonl.gz --speed max --once -o json
 
-first into the SQLite log (targets: ≥ 100 000 events per CPU second of the ingest process, which
-is one core; peak RSS ≤ 200 MB), then into Kafka on a local tansu broker for reference (no
-target: an in-memory broker on the same loaded machine says little about a cluster).
+first into the SQLite log, five times (the median run is reported: targets ≥ 100 000 events per
+CPU second of the ingest process, which is one core; peak RSS ≤ 200 MB), then into Kafka on a
+local tansu broker for reference (no target: an in-memory broker on the same loaded machine says
+little about a cluster).
 
 Throughput is given per wall second and per CPU second of the whole ingest process (interpreter
 start, imports, final WAL checkpoint included): on a shared, busy machine wall time also
@@ -34,6 +35,7 @@ NAME = "ingest"
 TARGET_EVENTS_PER_CPU_S = 100_000.0
 MAX_RSS_MIB = 200.0
 TIMEOUT_S = 3600.0
+SQLITE_RUNS = 5
 
 
 def read_and_check(path: str) -> dict[str, float]:
@@ -114,14 +116,23 @@ def run(ctx: BenchContext) -> list[Result]:
                           n / checked["cpu_seconds"], "events/s",
                           note="replay blocks + EventChecker, no log"))  # fmt: skip
 
-    data_dir = ctx.scratch("ingest-sqlite")
-    sqlite = ingest_command(data_dir, feed, base_env())
-    results += measure("sqlite", sqlite, n, target=True)
-    log_file = next(data_dir.rglob("*.db"), None)
-    if log_file is not None:
-        results.append(Result(NAME, "sqlite: log file size", log_file.stat().st_size / 2**20,
-                              "MiB"))  # fmt: skip
-    ctx.scratch("ingest-sqlite")  # the 1 M event log is ~0.5 GB: do not keep it
+    runs: list[CommandRun] = []
+    for _ in range(ctx.size(SQLITE_RUNS, 1)):
+        data_dir = ctx.scratch("ingest-sqlite")
+        runs.append(ingest_command(data_dir, feed, base_env()))
+        log_file = next(data_dir.rglob("*.db"), None)
+        log_mib = log_file.stat().st_size / 2**20 if log_file is not None else float("nan")
+        ctx.scratch("ingest-sqlite")  # the 1 M event log is ~0.5 GB: do not keep it
+    # This shared VM's CPU speed drifts ±3 % between runs: report the median run, and the range.
+    ordered = sorted(runs, key=lambda r: r.cpu_seconds)
+    results += measure("sqlite", ordered[len(ordered) // 2], n, target=True)
+    rates = [n / r.cpu_seconds for r in ordered]
+    results += [
+        Result(NAME, "sqlite: events/CPU-s, slowest run", rates[-1], "events/s",
+               note=f"{len(runs)} runs, median above"),
+        Result(NAME, "sqlite: events/CPU-s, fastest run", rates[0], "events/s"),
+        Result(NAME, "sqlite: log file size", log_mib, "MiB"),
+    ]  # fmt: skip
 
     results += measure("kafka", ingest_kafka(ctx, feed), n, target=False)
     return results
