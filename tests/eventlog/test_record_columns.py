@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from wikistream.eventlog.base import LogRecord, RecordColumns, read_columns
 
 
@@ -44,3 +46,28 @@ def test_read_columns_falls_back_to_read() -> None:
     log = _ListLog()
     columns = read_columns(log, "raw-events", {1: 7}, 10)  # type: ignore[arg-type]
     assert columns.records() == _records()[1:]
+
+
+def test_packed_values_behave_like_a_list_of_bytes() -> None:
+    from array import array
+
+    from wikistream.eventlog.base import PackedValues
+
+    blob = b"aabbbcdddd"
+    ends = array("q", [0, 2, 5, 6, 10])
+    packed = PackedValues(
+        [(blob, ends, 1, 4), (b"xyz", array("q", [0, 1, 3]), 0, 2), (blob, ends, 2, 2)]
+    )
+    expected = [b"bbb", b"c", b"dddd", b"x", b"yz"]
+    assert len(packed) == 5
+    assert list(packed) == expected
+    assert [packed[i] for i in range(-5, 5)] == expected * 2
+    assert packed[1:4] == expected[1:4]
+    assert packed[::-2] == expected[::-2]
+    with pytest.raises(IndexError):
+        packed[5]
+    both = PackedValues.concat([packed, PackedValues([(blob, ends, 0, 1)])])
+    assert list(both) == [*expected, b"aa"]
+    assert len(both.segments) == 3
+    assert len(PackedValues([])) == 0
+    assert list(PackedValues([])) == []

@@ -36,7 +36,8 @@ def test_an_append_is_split_into_rows_and_reads_cut_rows_anywhere(
     rows = _rows(tmp_path / "l.db")
     assert len(rows) > 60 // 7  # split by size and by count
     assert all(last - first < 7 for first, last in rows)
-    assert [first for first, _ in rows][0] == 0 and rows[-1][1] == 59
+    assert next(first for first, _ in rows) == 0
+    assert rows[-1][1] == 59
     # every way of walking the log returns the same records
     for step in (1, 3, 7, 11, 100):
         got, after = [], -1
@@ -85,7 +86,7 @@ def test_a_log_written_one_row_per_record_is_converted_in_place(tmp_path: Path) 
             [(o, None if o == 4 else b"k%d" % o, b"v%d" % o, 1_000_000 * (o // 3))
              for o in range(3, 9)],
         )  # fmt: skip
-    with pytest.raises(EventLogError, match="older WikiStream.*convert it in place"):
+    with pytest.raises(EventLogError, match=r"older WikiStream.*convert it in place"):
         SqliteEventLog(path, readonly=True).read("raw-events", {}, 10)
     log = SqliteEventLog(path, retention_s=None)
     got = log.read("raw-events", {}, 10)
@@ -98,5 +99,6 @@ def test_a_log_written_one_row_per_record_is_converted_in_place(tmp_path: Path) 
     log.close()
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert "t_raw_events" not in tables and "b_raw_events" in tables
+        assert "t_raw_events" not in tables
+        assert "b_raw_events" in tables
     assert len(SqliteEventLog(path, readonly=True).read("raw-events", {}, 10)) == 7

@@ -13,10 +13,13 @@ partition missing from a position means "from the oldest record still retained".
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from itertools import accumulate
+from typing import Any, NamedTuple, Protocol, cast, overload, runtime_checkable
 
 Position = Mapping[int, int]
 
@@ -66,6 +69,54 @@ class LogRecord:
     key: bytes | None
     value: bytes
     timestamp: datetime
+
+
+class PackedValues(Sequence[bytes]):
+    """Byte strings kept packed in the blobs they were read from (no object per value).
+
+    Each segment ``(blob, ends, start, stop)`` holds values ``start..stop-1`` of ``blob``, value
+    ``i`` being ``blob[ends[i]:ends[i + 1]]``; ``ends`` are native int64 (an Arrow ``large_binary``
+    offsets buffer). Indexing and iterating cut the values out; a bulk consumer (bronze) hands the
+    segments to Arrow instead (:attr:`segments`).
+    """
+
+    __slots__ = ("_firsts", "segments")
+
+    def __init__(self, segments: Sequence[tuple[bytes, array[int], int, int]]) -> None:
+        self.segments = [seg for seg in segments if seg[3] > seg[2]]
+        self._firsts = list(
+            accumulate((stop - start for _, _, start, stop in self.segments), initial=0)
+        )
+
+    def __len__(self) -> int:
+        return self._firsts[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("PackedValues index out of range")
+        seg = bisect_right(self._firsts, index) - 1
+        blob, ends, start, _ = self.segments[seg]
+        at = start + index - self._firsts[seg]
+        return blob[ends[at] : ends[at + 1]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for blob, ends, start, stop in self.segments:
+            yield from (
+                blob[a:b] for a, b in zip(ends[start:stop], ends[start + 1 : stop + 1], strict=True)
+            )
+
+    @classmethod
+    def concat(cls, parts: Sequence[PackedValues]) -> PackedValues:
+        """One sequence holding ``parts`` in order, still packed."""
+        return cls([seg for part in parts for seg in part.segments])
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +172,17 @@ class RecordColumns:
         if len(parts) == 1:
             return parts[0]
         topic = parts[0].topic if parts else ""
+        values: Sequence[bytes]
+        if parts and all(isinstance(p.values, PackedValues) for p in parts):
+            values = PackedValues.concat([cast("PackedValues", p.values) for p in parts])
+        else:
+            values = [x for p in parts for x in p.values]
         return cls(
             topic,
             [x for p in parts for x in p.partitions],
             [x for p in parts for x in p.offsets],
             [x for p in parts for x in p.keys],
-            [x for p in parts for x in p.values],
+            values,
             [x for p in parts for x in p.timestamps_us],
         )
 

@@ -22,7 +22,14 @@ from typing import Any
 
 from wikistream.errors import EventLogError, EventLogUnavailableError, OffsetOutOfRangeError
 from wikistream.eventlog import sqlite_batches as batches
-from wikistream.eventlog.base import LogRecord, NewRecord, Position, RecordColumns, TopicStats
+from wikistream.eventlog.base import (
+    LogRecord,
+    NewRecord,
+    PackedValues,
+    Position,
+    RecordColumns,
+    TopicStats,
+)
 from wikistream.eventlog.sqlite_batches import COLUMNS, Row, Slice
 
 logger = logging.getLogger(__name__)
@@ -219,23 +226,17 @@ class SqliteEventLog:
         return out
 
     def read_columns(self, topic: str, after: Position, max_records: int) -> RecordColumns:
-        """:meth:`read` as columns, without a Python object per record."""
+        """:meth:`read` as columns, without a Python object per record (values stay packed)."""
         parts = self._select(topic, after, max_records)
-        if len(parts) == 1:
-            part = parts[0]
-            n = len(part.values)
-            offsets = list(range(part.first, part.first + n))
-            return RecordColumns(topic, [0] * n, offsets, part.keys, part.values, [part.ts_us] * n)
-        offsets = []
+        offsets: list[int] = []
         keys: list[bytes | None] = []
-        values: list[bytes] = []
         stamps: list[int] = []
         for part in parts:
             n = len(part.values)
             offsets.extend(range(part.first, part.first + n))
             keys.extend(part.keys)
-            values.extend(part.values)
             stamps.extend([part.ts_us] * n)
+        values = PackedValues.concat([part.values for part in parts])
         return RecordColumns(topic, [0] * len(offsets), offsets, keys, values, stamps)
 
     def _select(self, topic: str, after: Position, max_records: int) -> list[Slice]:

@@ -29,6 +29,8 @@ from itertools import accumulate, islice, repeat
 from operator import attrgetter, sub
 from typing import TYPE_CHECKING, cast
 
+from wikistream.eventlog.base import PackedValues
+
 if TYPE_CHECKING:
     from wikistream.eventlog.base import NewRecord
 
@@ -137,19 +139,18 @@ def _row(
 
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """Records ``first..`` of one row: values, keys and the row's append time."""
+    """Records ``first..`` of one row: values (still packed), keys, the row's append time."""
 
     first: int
     ts_us: int
-    values: list[bytes]
+    values: PackedValues
     keys: list[bytes | None]
 
 
 def unpack(row: Row, start: int, stop: int) -> Slice:
     """Records ``start..stop-1`` (indexes within the row) of a fetched row."""
     first, _, ts_us, value_ends, vals, key_ends, keys, key_nulls = row
-    ends = _read_ends(value_ends)
-    values = _cut(vals, ends, start, stop)
+    values = PackedValues([(vals, _read_ends(value_ends), start, stop)])
     if key_ends is None or keys is None:
         key_list: list[bytes | None] = [None] * (stop - start)
     else:
@@ -172,7 +173,7 @@ def trim_front(db: sqlite3.Connection, table: str, row: Row, keep_from: int) -> 
     db.execute(f'DELETE FROM "{table}" WHERE first_offset = ?', (first,))
     if keep_from <= last - first:
         part = unpack(row, keep_from, last - first + 1)
-        insert(db, table, part.first, part.ts_us, part.values, part.keys)
+        insert(db, table, part.first, part.ts_us, list(part.values), part.keys)
 
 
 def value_ends(row: Row) -> array[int]:

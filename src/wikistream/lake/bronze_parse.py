@@ -33,7 +33,7 @@ import pyarrow as pa
 from pyiceberg.io.pyarrow import schema_to_pyarrow
 
 from wikistream.errors import RecordParseError
-from wikistream.eventlog.base import LogRecord, RecordColumns
+from wikistream.eventlog.base import LogRecord, PackedValues, RecordColumns
 from wikistream.lake.schemas import BRONZE, SCHEMA_VERSION
 
 # Plausible event times: Wikipedia started in 2001; anything outside is not a usable time.
@@ -194,11 +194,23 @@ def open_parser() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _text_column(values: Sequence[bytes]) -> pa.Array:
-    """The values as one Arrow string array without a Python object per byte string.
+def _text_column(values: Sequence[bytes]) -> pa.Array | pa.ChunkedArray:
+    """The values as Arrow strings without a Python object per byte string.
 
-    Raises ``pa.ArrowInvalid`` when a value is not UTF-8.
+    Values read packed (:class:`~wikistream.eventlog.base.PackedValues`, the SQLite log) become
+    one chunk per log row without a copy; others are joined once. Raises ``pa.ArrowInvalid``
+    when a value is not UTF-8.
     """
+    if isinstance(values, PackedValues):
+        chunks = [
+            pa.Array.from_buffers(
+                pa.large_string(), len(ends) - 1, [None, pa.py_buffer(ends), pa.py_buffer(blob)]
+            ).slice(start, stop - start)
+            for blob, ends, start, stop in values.segments
+        ]
+        for chunk in chunks:
+            chunk.validate(full=True)
+        return pa.chunked_array(chunks, pa.large_string())
     offsets = array.array("q", [0])
     offsets.extend(itertools.accumulate(map(len, values)))
     data = b"".join(values)
