@@ -13,8 +13,8 @@ from wikistream.cli.common import OUTPUT_OPTION, OutputFormat, render_rows, stat
 from wikistream.errors import ConfigError
 
 if TYPE_CHECKING:
-    from wikistream.ingest.ingestor import IngestSummary
     from wikistream.ingest.source import EventSource
+    from wikistream.ingest.summary import IngestSummary
     from wikistream.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from wikistream.eventlog.base import (
     RecordColumns,
     TopicStats,
 )
-from wikistream.eventlog.sqlite_batches import COLUMNS, Row, Slice
+from wikistream.eventlog.sqlite_batches import COLUMNS, Slice
 
 logger = logging.getLogger(__name__)
 
@@ -369,36 +369,8 @@ class SqliteEventLog:
             self._db.execute(f'DELETE FROM "{table}" WHERE ts_us < ?', (cutoff,))
             removed += int(count)
         if self._retention_bytes is not None:
-            removed += self._trim_to_size(table, self._retention_bytes)
+            removed += batches.trim_to_size(self._db, table, self._retention_bytes)
         return removed
-
-    def _trim_to_size(self, table: str, limit: int) -> int:
-        """Keep the newest records whose values fit ``limit`` bytes; return records removed."""
-        rows = self._db.execute(
-            f'SELECT first_offset, last_offset, value_bytes FROM "{table}" '
-            "ORDER BY first_offset DESC"
-        ).fetchall()
-        total = 0
-        for first, _, size in rows:
-            if total + int(size) <= limit:
-                total += int(size)
-                continue
-            # This row is cut: keep its newest records that still fit, drop all older rows.
-            row: Row = self._db.execute(
-                f'SELECT {COLUMNS} FROM "{table}" WHERE first_offset = ?', (first,)
-            ).fetchone()
-            ends = batches.value_ends(row)
-            keep_from = next(i for i in range(len(ends)) if ends[-1] - ends[i] <= limit - total)
-            (older,) = self._db.execute(
-                "SELECT COALESCE(SUM(last_offset - first_offset + 1), 0) "
-                f'FROM "{table}" WHERE first_offset < ?',
-                (first,),
-            ).fetchone()
-            self._db.execute(f'DELETE FROM "{table}" WHERE first_offset < ?', (first,))
-            if keep_from:
-                batches.trim_front(self._db, table, row, keep_from)
-            return int(older) + keep_from
-        return 0
 
     def close(self) -> None:
         """Close the database connection."""

@@ -167,18 +167,43 @@ def _cut(blob: bytes, ends: array[int], start: int, stop: int) -> list[bytes]:
     return [blob[a:b] for a, b in zip(lows, highs, strict=True)]
 
 
-def trim_front(db: sqlite3.Connection, table: str, row: Row, keep_from: int) -> None:
+def trim_to_size(db: sqlite3.Connection, table: str, limit: int) -> int:
+    """Keep the newest records whose values fit ``limit`` bytes; return the records removed.
+
+    Whole rows go, newest kept first; the oldest row still kept is cut to the records that fit.
+    """
+    rows = db.execute(
+        f'SELECT first_offset, value_bytes FROM "{table}" ORDER BY first_offset DESC'
+    ).fetchall()
+    total = 0
+    for first, size in rows:
+        if total + int(size) <= limit:
+            total += int(size)
+            continue
+        row: Row = db.execute(
+            f'SELECT {COLUMNS} FROM "{table}" WHERE first_offset = ?', (first,)
+        ).fetchone()
+        ends = _read_ends(row[3])
+        keep_from = next(i for i in range(len(ends)) if ends[-1] - ends[i] <= limit - total)
+        (older,) = db.execute(
+            "SELECT COALESCE(SUM(last_offset - first_offset + 1), 0) "
+            f'FROM "{table}" WHERE first_offset < ?',
+            (first,),
+        ).fetchone()
+        db.execute(f'DELETE FROM "{table}" WHERE first_offset < ?', (first,))
+        if keep_from:
+            _trim_front(db, table, row, keep_from)
+        return int(older) + keep_from
+    return 0
+
+
+def _trim_front(db: sqlite3.Connection, table: str, row: Row, keep_from: int) -> None:
     """Replace ``row`` by its records from index ``keep_from`` on (size retention)."""
     first, last = row[0], row[1]
     db.execute(f'DELETE FROM "{table}" WHERE first_offset = ?', (first,))
     if keep_from <= last - first:
         part = unpack(row, keep_from, last - first + 1)
         insert(db, table, part.first, part.ts_us, list(part.values), part.keys)
-
-
-def value_ends(row: Row) -> array[int]:
-    """End positions of the row's values (``n + 1`` entries, the first 0)."""
-    return _read_ends(row[3])
 
 
 def upgrade_v1(db: sqlite3.Connection) -> int:
@@ -189,7 +214,8 @@ def upgrade_v1(db: sqlite3.Connection) -> int:
     """
     moved = 0
     legacy = db.execute(
-        "SELECT name, tbl FROM topics WHERE tbl LIKE ? ESCAPE '\\'", (LEGACY_PREFIX + "%",)
+        "SELECT name, tbl FROM topics WHERE substr(tbl, 1, ?) = ?",
+        (len(LEGACY_PREFIX), LEGACY_PREFIX),
     ).fetchall()
     for name, old in legacy:
         new = TABLE_PREFIX + str(old)[len(LEGACY_PREFIX) :]
