@@ -48,8 +48,11 @@ class IngestSettings(BaseModel):
     idle_timeout_s: float = Field(default=60.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=60.0, gt=0)
+    # The live stream (~30-50 events/s) always flushes on the interval; the count bounds a
+    # replay's or catch-up's appends: 20,000 events is one append per ~0.2 s at full speed,
+    # ~3 % less CPU than 5,000 for ~17 MB more memory (measured on 1 M events).
     flush_events: int = Field(
-        default=5_000, gt=0, description="Append to the log every N events..."
+        default=20_000, gt=0, description="Append to the log every N events..."
     )
     flush_interval_s: float = Field(default=0.5, gt=0, description="...or every T seconds.")
     retention_days: float = Field(default=7.0, gt=0, description="EventStreams' own retention.")
