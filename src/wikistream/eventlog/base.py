@@ -108,10 +108,16 @@ class PackedValues(Sequence[bytes]):
         return blob[ends[at] : ends[at + 1]]
 
     def __iter__(self) -> Iterator[bytes]:
+        return iter(self.tolist())
+
+    def tolist(self) -> list[bytes]:
+        """Every value cut out (a list comprehension per segment: no generator per value)."""
+        out: list[bytes] = []
         for blob, ends, start, stop in self.segments:
-            yield from (
+            out += [
                 blob[a:b] for a, b in zip(ends[start:stop], ends[start + 1 : stop + 1], strict=True)
-            )
+            ]
+        return out
 
     @classmethod
     def concat(cls, parts: Sequence[PackedValues]) -> PackedValues:

@@ -65,11 +65,11 @@ def create_table(db: sqlite3.Connection, table: str) -> None:
     )
 
 
-def _ends(sizes: Sequence[int] | map[int]) -> array[int]:
-    ends = array("q", accumulate(sizes, initial=0))
+def _stored(ends: array[int]) -> bytes:
+    """End positions as stored: little-endian int64."""
     if _BIG_ENDIAN:  # pragma: no cover - stored little-endian everywhere
         ends.byteswap()
-    return ends
+    return ends.tobytes()
 
 
 def _read_ends(blob: bytes) -> array[int]:
@@ -119,9 +119,7 @@ def _row(
     values: Sequence[bytes],
     keys: Sequence[bytes | None],
 ) -> tuple[int, int, int, int, bytes, bytes | None, bytes | None, bytes, bytes | None]:
-    size = value_ends[-1]
-    if _BIG_ENDIAN:  # pragma: no cover - stored little-endian everywhere
-        value_ends.byteswap()
+    size = value_ends[-1]  # before _stored: it may swap the bytes in place
     nulls = keys.count(None)
     key_ends: bytes | None = None
     key_nulls: bytes | None = None
@@ -130,10 +128,10 @@ def _row(
         present = [k or b"" for k in keys] if nulls else cast("Sequence[bytes]", keys)
         if nulls:
             key_nulls = bytes(k is None for k in keys)
-        key_ends = _ends(map(len, present)).tobytes()
+        key_ends = _stored(array("q", accumulate(map(len, present), initial=0)))
         key_blob = b"".join(present)
     last = first + len(values) - 1
-    return (first, last, ts_us, size, value_ends.tobytes(), key_ends, key_nulls,
+    return (first, last, ts_us, size, _stored(value_ends), key_ends, key_nulls,
             b"".join(values), key_blob)  # fmt: skip
 
 
@@ -154,17 +152,12 @@ def unpack(row: Row, start: int, stop: int) -> Slice:
     if key_ends is None or keys is None:
         key_list: list[bytes | None] = [None] * (stop - start)
     else:
-        key_list = list(_cut(keys, _read_ends(key_ends), start, stop))
-        if key_nulls is not None:
-            key_list = [None if key_nulls[start + i] else k for i, k in enumerate(key_list)]
+        present = PackedValues([(keys, _read_ends(key_ends), start, stop)]).tolist()
+        if key_nulls is None:
+            key_list = cast("list[bytes | None]", present)
+        else:
+            key_list = [None if key_nulls[start + i] else k for i, k in enumerate(present)]
     return Slice(first + start, ts_us, values, key_list)
-
-
-def _cut(blob: bytes, ends: array[int], start: int, stop: int) -> list[bytes]:
-    """Pieces ``start..stop-1`` of ``blob`` cut at ``ends``."""
-    lows = islice(ends, start, stop)
-    highs = islice(ends, start + 1, stop + 1)
-    return [blob[a:b] for a, b in zip(lows, highs, strict=True)]
 
 
 def trim_to_size(db: sqlite3.Connection, table: str, limit: int) -> int:
@@ -203,7 +196,7 @@ def _trim_front(db: sqlite3.Connection, table: str, row: Row, keep_from: int) ->
     db.execute(f'DELETE FROM "{table}" WHERE first_offset = ?', (first,))
     if keep_from <= last - first:
         part = unpack(row, keep_from, last - first + 1)
-        insert(db, table, part.first, part.ts_us, list(part.values), part.keys)
+        insert(db, table, part.first, part.ts_us, part.values.tolist(), part.keys)
 
 
 def upgrade_v1(db: sqlite3.Connection) -> int:
