@@ -195,31 +195,27 @@ def open_parser() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _text_column(values: Sequence[bytes]) -> pa.Array | pa.ChunkedArray:
+def _text_column(values: Sequence[bytes]) -> pa.ChunkedArray:
     """The values as Arrow strings without a Python object per byte string.
 
     Values read packed (:class:`~wikistream.eventlog.base.PackedValues`, the SQLite log) become
-    one chunk per log row without a copy; others are joined once. Raises ``pa.ArrowInvalid``
-    when a value is not UTF-8.
+    one chunk per log row without a copy; others are joined once into one chunk. Raises
+    ``pa.ArrowInvalid`` when a value is not UTF-8.
     """
     if isinstance(values, PackedValues):
-        chunks = [
-            pa.Array.from_buffers(
-                pa.large_string(), len(ends) - 1, [None, pa.py_buffer(ends), pa.py_buffer(blob)]
-            ).slice(start, stop - start)
-            for blob, ends, start, stop in values.segments
-        ]
-        for chunk in chunks:
-            chunk.validate(full=True)
-        return pa.chunked_array(chunks, pa.large_string())
-    offsets = array.array("q", [0])
-    offsets.extend(itertools.accumulate(map(len, values)))
-    data = b"".join(values)
-    column = pa.Array.from_buffers(
-        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    column.validate(full=True)
-    return column
+        segments = values.segments
+    else:
+        ends = array.array("q", itertools.accumulate(map(len, values), initial=0))
+        segments = [(b"".join(values), ends, 0, len(values))]
+    chunks = [
+        pa.Array.from_buffers(
+            pa.large_string(), len(ends) - 1, [None, pa.py_buffer(ends), pa.py_buffer(blob)]
+        ).slice(start, stop - start)
+        for blob, ends, start, stop in segments
+    ]
+    for chunk in chunks:
+        chunk.validate(full=True)
+    return pa.chunked_array(chunks, pa.large_string())
 
 
 def _input_table(
