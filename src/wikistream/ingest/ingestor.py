@@ -213,23 +213,32 @@ class Ingestor:
                 else:
                     self._dead_letter(data, verdict, sse_id_of(number), received_at)
                 if pending >= flush_events:
-                    counters.received += received
-                    counters.appended += appended
-                    counters.filtered += filtered
-                    counters.duplicates += duplicates
+                    self._write_back(received, appended, filtered, duplicates, pending, last_hour)
                     received = appended = filtered = duplicates = 0
-                    self._pending, self._last_hour = pending, last_hour
                     self._resume_at(sse_id_of(number))
                     self.flush()
                     raw, pending = self._raw, 0
         finally:
-            counters.received += received
-            counters.appended += appended
-            counters.filtered += filtered
-            counters.duplicates += duplicates
-            self._pending, self._last_hour = pending, last_hour
+            self._write_back(received, appended, filtered, duplicates, pending, last_hour)
             if last_number is not None:
                 self._resume_at(sse_id_of(last_number))
+
+    def _write_back(
+        self,
+        received: int,
+        appended: int,
+        filtered: int,
+        duplicates: int,
+        pending: int,
+        last_hour: str | None,
+    ) -> None:
+        """Add :meth:`_decide`'s local counts to the counters and store its loop state."""
+        counters = self.counters
+        counters.received += received
+        counters.appended += appended
+        counters.filtered += filtered
+        counters.duplicates += duplicates
+        self._pending, self._last_hour = pending, last_hour
 
     def _resume_at(self, sse_id: str | None) -> None:
         if sse_id is not None:
