@@ -19,7 +19,7 @@ from wikistream.orchestrate.status import status_dir
 from wikistream.orchestrate.worker import (
     die_with_parent,
     install_stop_signals,
-    run_stage,
+    run_stages,
     stage_lock,
 )
 from wikistream.settings import ENV_PREFIX, Settings
@@ -266,19 +266,25 @@ def status(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
 
 def worker(
     ctx: typer.Context,
-    stage: Annotated[str, typer.Argument(help="Stage to run (ingest, bronze, refine, maintain).")],
+    stage: Annotated[
+        str,
+        typer.Argument(
+            help="Stage to run (ingest, bronze, refine, maintain); several joined by + run as "
+            "threads of this one process."
+        ),
+    ],
     options: Annotated[str, typer.Option("--options", help="JSON options for the stage.")] = "{}",
     parent_pid: Annotated[
         int | None, typer.Option("--parent-pid", help="Exit when this process dies.")
     ] = None,
 ) -> None:
-    """Run one pipeline stage in this process (started by `wikistream run`)."""
+    """Run pipeline stages in this process (started by `wikistream run`)."""
     die_with_parent(parent_pid)
     settings = state(ctx).settings()
     stop = threading.Event()
     install_stop_signals(stop)
-    function = resolve_stage(stage)
-    run_stage(settings, stage_label(stage), function, options=json.loads(options), stop=stop)
+    members = [(stage_label(name), resolve_stage(name)) for name in stage.split("+")]
+    run_stages(settings, members, options=json.loads(options), stop=stop)
 
 
 def step(

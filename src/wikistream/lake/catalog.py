@@ -9,6 +9,7 @@ changes (see :mod:`wikistream.lake.catalog_config`). Failures come out as
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog, load_catalog
@@ -67,10 +68,28 @@ def open_catalog(settings: Settings, *, probe: bool = True) -> Catalog:
     name = settings.lake.catalog_name
     with catalog_errors("opening the Iceberg catalog", name, props):
         ensure_local_warehouse(props)
-        catalog = load_catalog(name, **props)
+        with _OPENING:
+            catalog = _load(name, props)
         if probe:
             catalog.list_namespaces()
     return catalog
+
+
+_OPENING = threading.Lock()  # the stages of a shared worker open their catalogs together
+
+
+def _load(name: str, props: dict[str, str]) -> Catalog:
+    """``load_catalog``, once more when another process created the SQL catalog's tables first.
+
+    pyiceberg's SQL catalog creates its tables on open (check, then create): two processes
+    opening a new catalog together can both pass the check.
+    """
+    try:
+        return load_catalog(name, **props)
+    except Exception as exc:
+        if "already exists" not in str(exc):
+            raise
+        return load_catalog(name, **props)
 
 
 def ensure_table(catalog: Catalog, table: TableDef) -> Table:

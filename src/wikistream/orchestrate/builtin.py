@@ -215,3 +215,31 @@ def maintain_stage(ctx: StageContext) -> None:
             ctx.report()
         if ctx.wait(min(interval, 5.0)):
             return
+
+
+def serve_stage(ctx: StageContext) -> None:
+    """The dashboard and query API, served from the shared lake worker until stopped.
+
+    Its address goes into the stage status (``details.url``), where the supervisor reads it. A
+    port that cannot be bound is reported in the status and the log, and the stage idles: the
+    lake stages beside it keep running.
+    """
+    from wikistream.errors import WikiStreamError
+    from wikistream.serve.server import start_server
+
+    try:
+        server = start_server(ctx.settings)
+    except WikiStreamError as exc:
+        log.error("dashboard not served: %s", exc)
+        ctx.status.last_error = f"{type(exc).__name__}: {exc}"
+        ctx.report(state="failed", message="dashboard not served", force=True)
+        ctx.stop.wait()
+        ctx.final_state = "failed"
+        return
+    try:
+        ctx.status.details["url"] = server.url
+        ctx.report(progressed=True, force=True)
+        while not ctx.wait(_REPORT_EVERY_S * 4):
+            ctx.report()
+    finally:
+        server.close()

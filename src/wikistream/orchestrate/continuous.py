@@ -37,15 +37,29 @@ TICK_S = 0.5
 
 
 def worker_specs(options: RunOptions, settings: Settings) -> list[WorkerSpec]:
-    """The worker processes for the selected stages (maintenance: one process per run)."""
+    """The worker processes for the selected stages.
+
+    Ingest always has its own process. With ``orchestrate.lake_workers = "shared"`` (default)
+    bronze, refine, maintenance and the dashboard are threads of one lake worker, so pyarrow,
+    DuckDB and pyiceberg are loaded once; with ``"per_stage"`` each stage has its own process
+    (maintenance: one process per run) and the supervisor serves the dashboard.
+    """
     body = options.to_dict()
     specs = []
     if "ingest" in options.stages:
         specs.append(WorkerSpec("ingest", body))
-    if "bronze" in options.stages:
-        specs.append(WorkerSpec("bronze", body))
+    lake = [name for name in ("bronze",) if name in options.stages]
     if options.refine_layers:
-        specs.append(WorkerSpec("refine", body))
+        lake.append("refine")
+    if settings.orchestrate.lake_workers == "shared":
+        if "maintain" in options.stages:
+            lake.append("maintain")
+        if settings.serve.enabled:
+            lake.append("serve")  # the dashboard reads the lake: its libraries are loaded here
+        if lake:
+            specs.append(WorkerSpec("+".join(lake), body))
+        return specs
+    specs.extend(WorkerSpec(name, body) for name in lake)
     if "maintain" in options.stages:
         every_s = settings.lake.maintenance_interval_s
         specs.append(WorkerSpec("maintain", {**body, "periodic": True}, every_s=every_s))
@@ -94,7 +108,7 @@ class ContinuousRun:
             server = serve_metrics(self.metrics, cfg.observe.metrics_host, cfg.observe.metrics_port)
             self.metrics_url = server.url
             self._closers.append(server.close)
-        if cfg.serve.enabled:
+        if cfg.serve.enabled and cfg.orchestrate.lake_workers == "per_stage":
             from wikistream.serve.server import start_server
 
             dashboard = start_server(cfg)
@@ -103,8 +117,11 @@ class ContinuousRun:
 
     def tick(self) -> None:
         """One supervisor round: watchdog, metrics feed, alert rules."""
-        workers = self.supervisor.tick()
-        self.feed.update({name: worker.status for name, worker in workers.items()})
+        self.supervisor.tick()
+        self._find_dashboard()
+        self.feed.update(
+            {name: view.status for name, view in self.supervisor.stage_views().items()}
+        )
         self.evaluator.evaluate(self.metrics.snapshot())
         write_alerts(self.settings.data_dir, self.evaluator.active())
 
@@ -126,7 +143,7 @@ class ContinuousRun:
                     self.tick()
                     view = render_status(
                         self.settings.data_dir,
-                        self.supervisor.workers,
+                        self.supervisor.stage_views(),
                         self.evaluator.active(),
                         metrics_url=self.metrics_url,
                         dashboard_url=self.dashboard_url,
@@ -147,10 +164,19 @@ class ContinuousRun:
                     close()
         return 0
 
+    def _find_dashboard(self) -> None:
+        """The dashboard's address, as the lake worker's ``serve`` stage last reported it."""
+        view = self.supervisor.stage_views().get("serve")
+        status = view.current if view is not None else None
+        url = status.details.get("url") if status is not None else None
+        if isinstance(url, str) and url != self.dashboard_url:
+            self.dashboard_url = url
+            log.info("wikistream run: dashboard %s", url)
+
     def tick_final(self) -> None:
         """Last metrics/alerts update after the workers stopped (best effort)."""
         with contextlib.suppress(Exception):
-            self.feed.update({n: w.status for n, w in self.supervisor.workers.items()})
+            self.feed.update({n: v.status for n, v in self.supervisor.stage_views().items()})
             write_alerts(self.settings.data_dir, [])
 
     def _print_banner(self) -> None:

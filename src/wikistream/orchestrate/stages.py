@@ -17,6 +17,7 @@ BUILTIN_STAGES: dict[str, str] = {
     "bronze": "wikistream.orchestrate.builtin:bronze_stage",
     "refine": "wikistream.orchestrate.builtin:refine_stage",
     "maintain": "wikistream.orchestrate.builtin:maintain_stage",
+    "serve": "wikistream.orchestrate.builtin:serve_stage",
 }
 
 

@@ -43,16 +43,36 @@ _TERM_GRACE_S = 5.0
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """One stage to run as a worker process."""
+    """One worker process: a stage, or several joined by ``+`` (threads of one process)."""
 
     stage: str
     options: dict[str, Any] = field(default_factory=dict)
     every_s: float | None = None  # periodic: one run per process, started this often
 
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The names its stages use for their status and lock files."""
+        return tuple(stage_label(name) for name in self.stage.split("+"))
+
+    @property
     def label(self) -> str:
-        """The name the worker uses for its status and lock files."""
-        return stage_label(self.stage)
+        """The worker's name: its stage's label, or the labels of its stages joined by ``+``."""
+        return "+".join(self.labels)
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage as the console and the metrics feed see it: its status and restarts."""
+
+    status: StageStatus | None
+    restarts: int
+    pid: int | None = None  # of the worker process running the stage now
+
+    @property
+    def current(self) -> StageStatus | None:
+        """The status, if the running process wrote it (not one left by an earlier process)."""
+        status = self.status
+        return status if status is not None and status.pid == self.pid else None
 
 
 @dataclass(frozen=True)
@@ -77,7 +97,8 @@ class WorkerState:
     backoff_s: float = _BACKOFF_START_S
     restart_at: float | None = None
     done: bool = False
-    status: StageStatus | None = None
+    status: StageStatus | None = None  # of the first stage (the only one, unless shared)
+    statuses: dict[str, StageStatus | None] = field(default_factory=dict)
     last_exit: int | None = None
     kill_at: float | None = None  # SIGTERM sent: SIGKILL if still alive at this monotonic time
     next_run: bool = False  # restart_at is the next run of a periodic worker, not a restart
@@ -133,7 +154,7 @@ class Supervisor:
         """Start every worker."""
         for worker in self.workers.values():
             self._spawn(worker)
-            self.on_event(SupervisorEvent("started", worker.spec.label, "start", 0))
+            self._emit(worker, "started", "start", 0)
 
     def _terminate(self, worker: WorkerState) -> None:
         """Ask a stalled worker to stop (SIGTERM); :meth:`_reaped` kills it after the grace.
@@ -173,28 +194,51 @@ class Supervisor:
             worker.backoff_s,
         )
         worker.backoff_s = min(_BACKOFF_MAX_S, worker.backoff_s * 2)
-        self.on_event(SupervisorEvent(kind, worker.spec.label, reason, worker.restarts))
+        self._emit(worker, kind, reason)
+
+    def _emit(
+        self, worker: WorkerState, kind: str, reason: str, restarts: int | None = None
+    ) -> None:
+        """One event per stage of the worker (a shared worker restarts all of its stages)."""
+        count = worker.restarts if restarts is None else restarts
+        for label in worker.spec.labels:
+            self.on_event(SupervisorEvent(kind, label, reason, count))
 
     def _stalled(self, worker: WorkerState, now: datetime) -> str | None:
-        status = worker.status
-        if status is None or worker.process is None:
+        if worker.process is None:
             return None
-        if status.pid != worker.process.pid:
-            return None  # the new process has not written its first status yet
-        if (now - status.heartbeat_at).total_seconds() > self.stall_timeout_s:
-            return f"no heartbeat for {self.stall_timeout_s:.0f} s"
-        if status.pending:
-            since = status.progress_at or status.started_at
-            if (now - since).total_seconds() > self.stall_timeout_s:
-                return f"input pending but no progress for {self.stall_timeout_s:.0f} s"
+        shared = len(worker.statuses) > 1
+        for label, status in worker.statuses.items():
+            if status is None or status.pid != worker.process.pid:
+                continue  # the new process has not written this stage's first status yet
+            where = f"stage {label}: " if shared else ""
+            if (now - status.heartbeat_at).total_seconds() > self.stall_timeout_s:
+                return f"{where}no heartbeat for {self.stall_timeout_s:.0f} s"
+            if status.pending:
+                since = status.progress_at or status.started_at
+                if (now - since).total_seconds() > self.stall_timeout_s:
+                    return f"{where}input pending but no progress for {self.stall_timeout_s:.0f} s"
         return None
+
+    def stage_views(self) -> dict[str, StageView]:
+        """Every stage (also each one inside a shared worker) with its status and restarts."""
+        return {
+            label: StageView(
+                status, worker.restarts, worker.process.pid if worker.process else None
+            )
+            for worker in self.workers.values()
+            for label, status in worker.statuses.items()
+        }
 
     # -- the loop --------------------------------------------------------------------------
     def tick(self) -> dict[str, WorkerState]:
         """Poll every worker once: read status, restart the dead and the stalled."""
         now = utc_now()
         for worker in self.workers.values():
-            worker.status = read_status(self.settings.data_dir, worker.spec.label)
+            worker.statuses = {
+                label: read_status(self.settings.data_dir, label) for label in worker.spec.labels
+            }
+            worker.status = worker.statuses[worker.spec.labels[0]]
             if self.stopping or worker.done:
                 continue
             process = worker.process
@@ -204,23 +248,21 @@ class Supervisor:
                     worker.next_run = False
                     self._spawn(worker)
                     pid = worker.process.pid if worker.process else 0
-                    self.on_event(
-                        SupervisorEvent(kind, worker.spec.label, f"pid {pid}", worker.restarts)
-                    )
+                    self._emit(worker, kind, f"pid {pid}")
                 continue
             if process is None:
                 continue
             code = process.poll()
             if code is not None:
                 worker.last_exit = code
-                state = worker.status.state if worker.status else None
-                if code == 0 and state == "scheduled" and worker.spec.every_s is not None:
+                states = {s.state if s else None for s in worker.statuses.values()}
+                if code == 0 and states == {"scheduled"} and worker.spec.every_s is not None:
                     worker.restart_at = worker.started_mono + worker.spec.every_s
                     worker.next_run = True
                     continue
-                if code == 0 and state in ("done", "stopped", "scheduled"):
+                if code == 0 and states <= {"done", "stopped", "scheduled"}:
                     worker.done = True
-                    self.on_event(SupervisorEvent("done", worker.spec.label, "finished", 0))
+                    self._emit(worker, "done", "finished", 0)
                     continue
                 self._schedule_restart(worker, "exited", f"exit code {code}")
                 continue
@@ -255,8 +297,9 @@ class Supervisor:
 
     def _mark_stopped(self, worker: WorkerState) -> None:
         """A periodic worker waiting for its next run stops with the run (its status says so)."""
-        status = read_status(self.settings.data_dir, worker.spec.label)
-        if status is not None and status.state == "scheduled":
-            status.state = "stopped"
-            status.details.pop("next_run_at", None)
-            write_status(self.settings.data_dir, status)
+        for label in worker.spec.labels:
+            status = read_status(self.settings.data_dir, label)
+            if status is not None and status.state == "scheduled":
+                status.state = "stopped"
+                status.details.pop("next_run_at", None)
+                write_status(self.settings.data_dir, status)

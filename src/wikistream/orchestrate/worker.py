@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 _STATUS_EVERY_S = 0.5
 _PR_SET_PDEATHSIG = 1
+# After one stage of a shared worker failed, how long the others get to flush and stop.
+_GROUP_GRACE_S = 30.0
 
 
 @dataclass
@@ -171,6 +173,57 @@ def run_stage(
         final = "stopped" if stop.is_set() else ctx.final_state
         ctx.report(state=final, pending=False, force=True)
     return status
+
+
+def run_stages(
+    settings: Settings,
+    stages: Sequence[tuple[str, StageFunction]],
+    *,
+    options: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
+) -> list[StageStatus]:
+    """Run several stages as threads of this process (a shared worker), each like :func:`run_stage`.
+
+    Each stage keeps its own lock, status file and heartbeat. The first stage that fails stops
+    the others (they flush what they hold, up to ``_GROUP_GRACE_S``) and its error is raised, so
+    the process exits non-zero and the supervisor restarts the whole worker.
+    """
+    stop = stop or threading.Event()
+    if len(stages) == 1:
+        label, function = stages[0]
+        return [run_stage(settings, label, function, options=options, stop=stop)]
+    results: dict[str, StageStatus] = {}
+    failures: list[BaseException] = []
+
+    def member(label: str, function: StageFunction) -> None:
+        try:
+            results[label] = run_stage(settings, label, function, options=options, stop=stop)
+        except BaseException as exc:  # reported in the stage's status; re-raised below
+            failures.append(exc)
+            stop.set()
+
+    threads = [
+        threading.Thread(target=member, args=stage, name=f"stage-{stage[0]}", daemon=True)
+        for stage in stages
+    ]
+    for thread in threads:
+        thread.start()
+    deadline: float | None = None
+    while any(thread.is_alive() for thread in threads):
+        if failures and deadline is None:
+            deadline = time.monotonic() + _GROUP_GRACE_S
+        if deadline is not None and time.monotonic() >= deadline:
+            log.error("stages %s did not stop after a failure; exiting", _alive(threads))
+            break
+        for thread in threads:
+            thread.join(timeout=0.2)
+    if failures:
+        raise failures[0]
+    return [results[label] for label, _ in stages if label in results]
+
+
+def _alive(threads: Sequence[threading.Thread]) -> str:
+    return ", ".join(t.name.removeprefix("stage-") for t in threads if t.is_alive())
 
 
 @contextlib.contextmanager
