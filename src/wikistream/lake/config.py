@@ -123,7 +123,8 @@ class LakeSettings(BaseModel):
     arrow_memory_pool: Literal["jemalloc", "mimalloc", "system", "default"] = Field(
         default="jemalloc",
         description=(
-            "pyarrow allocator used by the silver/gold steps. jemalloc returns freed memory to "
-            "the OS (mimalloc, pyarrow's default, keeps it: ~2.5x the peak RSS on a catch-up)."
+            "pyarrow allocator of the lake stages (bronze, silver/gold, maintenance, dashboard). "
+            "jemalloc returns freed memory to the OS (mimalloc, pyarrow's default, keeps it: "
+            "~2.5x the peak RSS on a catch-up)."
         ),
     )

@@ -18,14 +18,15 @@ from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import SecretStr
 
 from wikistream.errors import AlertDeliveryError, ConfigError, DependencyMissingError
 from wikistream.observe.alerts import Alert, AlertSink, AlertStatus, Severity
 from wikistream.redaction import MASK, redact_secret_in_library_logs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx (~15 MB) is imported when a webhook is sent, not by every process
+    import httpx
+
     from wikistream.observe.config import ObserveSettings
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class WebhookAlertSink:
 
     def send(self, alert: Alert) -> None:
         """POST the alert; raise AlertDeliveryError once retries are exhausted."""
+        import httpx
+
         # default=str: details may hold datetimes or Decimals; a payload must never fail to encode.
         body = json.dumps(_slack_body(alert), ensure_ascii=False, default=str).encode("utf-8")
         headers = {"Content-Type": "application/json"}

@@ -93,8 +93,10 @@ def bronze_stage(ctx: StageContext) -> None:
     from wikistream.eventlog.registry import open_event_log
     from wikistream.lake.bronze import BronzeWriter
     from wikistream.lake.catalog import open_lake
+    from wikistream.lake.transform import use_memory_pool
 
     settings = ctx.settings
+    use_memory_pool(settings.lake.arrow_memory_pool)  # before the first Arrow allocation
     event_log = open_event_log(settings)
     catalog = open_lake(settings)
     writer = BronzeWriter(settings, event_log, catalog)
@@ -194,8 +196,10 @@ def maintain_stage(ctx: StageContext) -> None:
     """
     from wikistream.lake.catalog import open_catalog
     from wikistream.lake.maintenance import maintain_lake
+    from wikistream.lake.transform import use_memory_pool
 
     settings = ctx.settings
+    use_memory_pool(settings.lake.arrow_memory_pool)
     interval = settings.lake.maintenance_interval_s
     runs = 0
     last: float | None = None
@@ -225,8 +229,10 @@ def serve_stage(ctx: StageContext) -> None:
     lake stages beside it keep running.
     """
     from wikistream.errors import WikiStreamError
+    from wikistream.lake.transform import use_memory_pool
     from wikistream.serve.server import start_server
 
+    use_memory_pool(ctx.settings.lake.arrow_memory_pool)
     try:
         server = start_server(ctx.settings)
     except WikiStreamError as exc:

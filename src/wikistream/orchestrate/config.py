@@ -18,6 +18,7 @@ class OrchestrateSettings(BaseModel):
     step_retries: int = Field(default=2, ge=0)
     stall_timeout_s: float = Field(default=300.0, gt=0)
     bronze_silence_alarm_s: float = Field(default=600.0, gt=0)
-    # "shared": bronze, refine and maintenance run as threads of one lake worker process (one
-    # copy of pyarrow/DuckDB/pyiceberg in memory); "per_stage": one process per stage.
-    lake_workers: Literal["shared", "per_stage"] = "shared"
+    # "shared": every stage (ingest, bronze, refine, maintenance, dashboard) is a thread of one
+    # worker process: one Python and one copy of pyarrow/DuckDB/pyiceberg in memory.
+    # "per_stage": one worker process per stage, each restarted on its own.
+    workers: Literal["shared", "per_stage"] = "shared"

@@ -39,31 +39,26 @@ TICK_S = 0.5
 def worker_specs(options: RunOptions, settings: Settings) -> list[WorkerSpec]:
     """The worker processes for the selected stages.
 
-    Ingest always has its own process. With ``orchestrate.lake_workers = "shared"`` (default)
-    bronze, refine, maintenance and the dashboard are threads of one lake worker, so pyarrow,
-    DuckDB and pyiceberg are loaded once; with ``"per_stage"`` each stage has its own process
-    (maintenance: one process per run) and the supervisor serves the dashboard.
+    With ``orchestrate.workers = "shared"`` (default) every stage, the dashboard included, is a
+    thread of one worker process: Python, pydantic and pyarrow/DuckDB/pyiceberg are loaded once.
+    With ``"per_stage"`` each stage has its own process (maintenance: one process per run) and
+    the supervisor serves the dashboard.
     """
     body = options.to_dict()
-    specs = []
-    if "ingest" in options.stages:
-        specs.append(WorkerSpec("ingest", body))
-    lake = [name for name in ("bronze",) if name in options.stages]
+    stages: list[str] = [name for name in ("ingest", "bronze") if name in options.stages]
     if options.refine_layers:
-        lake.append("refine")
-    if settings.orchestrate.lake_workers == "shared":
+        stages.append("refine")
+    if settings.orchestrate.workers == "per_stage":
+        specs = [WorkerSpec(name, body) for name in stages]
         if "maintain" in options.stages:
-            lake.append("maintain")
-        if settings.serve.enabled:
-            lake.append("serve")  # the dashboard reads the lake: its libraries are loaded here
-        if lake:
-            specs.append(WorkerSpec("+".join(lake), body))
+            every_s = settings.lake.maintenance_interval_s
+            specs.append(WorkerSpec("maintain", {**body, "periodic": True}, every_s=every_s))
         return specs
-    specs.extend(WorkerSpec(name, body) for name in lake)
     if "maintain" in options.stages:
-        every_s = settings.lake.maintenance_interval_s
-        specs.append(WorkerSpec("maintain", {**body, "periodic": True}, every_s=every_s))
-    return specs
+        stages.append("maintain")
+    if settings.serve.enabled:
+        stages.append("serve")
+    return [WorkerSpec("+".join(stages), body)] if stages else []
 
 
 class ContinuousRun:
@@ -108,7 +103,7 @@ class ContinuousRun:
             server = serve_metrics(self.metrics, cfg.observe.metrics_host, cfg.observe.metrics_port)
             self.metrics_url = server.url
             self._closers.append(server.close)
-        if cfg.serve.enabled and cfg.orchestrate.lake_workers == "per_stage":
+        if cfg.serve.enabled and cfg.orchestrate.workers == "per_stage":
             from wikistream.serve.server import start_server
 
             dashboard = start_server(cfg)
