@@ -66,3 +66,28 @@ def periodic(ctx: StageContext) -> None:
         handle.write(f"{os.getpid()} {time.monotonic():.3f}\n")
     ctx.report(progressed=True, force=True)
     ctx.final_state = "scheduled"
+
+
+def crash_after_peer_started(ctx: StageContext) -> None:
+    """First run: raise once the peer stage (``counting``) wrote its status; later: finish."""
+    marker = _marker(ctx, "peer-crash")
+    if not marker.exists():
+        status = ctx.settings.data_dir / "run" / "counting.status.json"
+        deadline = time.monotonic() + 30
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        marker.write_text(str(os.getpid()))
+        raise RuntimeError("planted crash beside a peer")
+    ctx.report(progressed=True, force=True)
+
+
+def pending_hang(ctx: StageContext) -> None:
+    """First run: claims pending input, then never progresses (its thread keeps beating)."""
+    marker = _marker(ctx, "pending-hang")
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        ctx.report(pending=True, force=True)
+        while not ctx.wait(0.1):
+            ctx.report()
+        return
+    ctx.report(progressed=True, pending=False, force=True)
