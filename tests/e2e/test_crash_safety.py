@@ -1,11 +1,11 @@
 """Issue 3, acceptance 2: SIGKILL `wikistream run` at ≥ 20 random moments during a replay.
 
-The replay runs in continuous mode (supervisor + one worker process per stage) and with ``--once``
-(one process), each started on the same data dir after the previous one was killed. Kill moments
-are drawn over the pipeline's progress (events appended + bronze rows + silver rows), so they land
-during start-up, ingest, bronze commits, gates, silver/gold commits and table maintenance (small
-commit triggers, maintenance every 2 s and a low snapshot limit make all of them frequent). After
-the last kill one ``run --replay F --once`` finishes the job. Then:
+The replay runs in continuous mode (supervisor + the shared worker process running every stage)
+and with ``--once`` (one process), each started on the same data dir after the previous one was
+killed. Kill moments are drawn over the pipeline's progress (events appended + bronze rows +
+silver rows), so they land during start-up, ingest, bronze commits, gates, silver/gold commits
+and table maintenance (small commit triggers, maintenance every 2 s and a low snapshot limit make
+all of them frequent). After the last kill one ``run --replay F --once`` finishes the job. Then:
 
 * bronze holds each valid target event of the file exactly once (expected ids from the file);
 * every table (bronze, silver, gold, DQ audit) reads without error;
@@ -44,6 +44,7 @@ from wikistream.orchestrate.status import read_all_status
 from wikistream.settings import Settings
 
 EVENTS = 24_000
+PIPELINE = {"ingest", "bronze", "refine", "maintain"}  # stages of the continuous run
 CONTINUOUS_KILLS = 12
 ONCE_KILLS = 9
 KILL_ENV = {
@@ -119,8 +120,9 @@ def workers_up(settings: Settings, proc: subprocess.Popen[bytes]) -> bool:
         children = {c.pid for c in psutil.Process(proc.pid).children()}
     except psutil.NoSuchProcess:
         return False
-    statuses = read_all_status(settings.data_dir)
-    return len(children) >= 4 and children <= {s.pid for s in statuses.values()}
+    statuses = read_all_status(settings.data_dir).values()
+    started = {s.stage for s in statuses if s.pid in children}
+    return bool(children) and children <= {s.pid for s in statuses} and started >= PIPELINE
 
 
 def kill_at_random_moment(

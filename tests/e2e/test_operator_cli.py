@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.runs import cli_command, cli_env
 from wikistream.orchestrate.status import read_all_status
 
-STAGES = {"ingest", "bronze", "refine", "maintain"}
+STAGES = {"ingest", "bronze", "refine", "maintain", "serve"}  # serve: the dashboard
 
 
 def _status(data_dir: Path) -> tuple[int, dict[str, object], str]:
