@@ -166,7 +166,7 @@ class ContinuousRun:
         url = status.details.get("url") if status is not None else None
         if isinstance(url, str) and url != self.dashboard_url:
             self.dashboard_url = url
-            log.info("wikistream run: dashboard %s", url)
+            self._print_banner()
 
     def tick_final(self) -> None:
         """Last metrics/alerts update after the workers stopped (best effort)."""

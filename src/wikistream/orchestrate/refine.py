@@ -22,8 +22,8 @@ from wikistream.lake import gold as gold_module
 from wikistream.lake import silver as silver_module
 from wikistream.lake.catalog import ensure_table
 from wikistream.lake.changes import Cursor, current_cursor, plan_changes, read_files
-from wikistream.lake.gold import GoldStep
-from wikistream.lake.schemas import BRONZE, HOURLY_STATS, SILVER, TableDef
+from wikistream.lake.gold import GOLD_TABLES, GoldStep
+from wikistream.lake.schemas import BRONZE, SILVER, TableDef
 from wikistream.lake.silver import SilverStep
 from wikistream.lake.steps import StepResult
 from wikistream.quality.audit import overridden_runs
@@ -33,11 +33,16 @@ from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# downstream layer -> (gated upstream layer, upstream table, downstream cursor prefix, cursor table)
-_EDGES: dict[str, tuple[str, TableDef, str, TableDef]] = {
-    "silver": ("bronze", BRONZE, silver_module.CURSOR_PREFIX, SILVER),
-    "gold": ("silver", SILVER, gold_module.CURSOR_PREFIX, HOURLY_STATS),
+# downstream layer -> (gated upstream layer, upstream table, downstream cursor prefix, the
+# downstream tables holding a cursor: the layer is behind as long as any of them is)
+_EDGES: dict[str, tuple[str, TableDef, str, tuple[TableDef, ...]]] = {
+    "silver": ("bronze", BRONZE, silver_module.CURSOR_PREFIX, (SILVER,)),
+    "gold": ("silver", SILVER, gold_module.CURSOR_PREFIX, tuple(GOLD_TABLES)),
 }
+
+
+def _position(cursor: Cursor) -> int:
+    return cursor.sequence_number if cursor.snapshot_id is not None else -1
 
 
 def batch_id(layer: str, since: Cursor, until: Cursor) -> str:
@@ -121,10 +126,14 @@ class Refiner:
 
     def gate_edge(self, layer: str, outcome: RefineOutcome) -> Cursor | None:
         """Decide how far ``layer`` may consume; ``None`` means not at all (blocked or idle)."""
-        upstream_layer, upstream_def, prefix, cursor_def = _EDGES[layer]
+        upstream_layer, upstream_def, prefix, cursor_defs = _EDGES[layer]
         upstream = ensure_table(self.catalog, upstream_def)
-        downstream = ensure_table(self.catalog, cursor_def)
-        since = Cursor.load(downstream.properties, prefix)
+        # Gold commits its tables one by one: after a crash between two commits the oldest
+        # cursor is where the layer stands (the others recompute nothing again).
+        since = min(
+            (Cursor.load(ensure_table(self.catalog, d).properties, prefix) for d in cursor_defs),
+            key=_position,
+        )
         head = current_cursor(upstream)
         if head.snapshot_id is None or head.snapshot_id == since.snapshot_id:
             return None
