@@ -12,7 +12,8 @@ target wikis). Measured:
   producer_ingested_at`` (stamped just before the commit) is reported as well;
 * **files and snapshots per simulated day** of bronze, silver and gold, extrapolated from the
   replayed span (files before maintenance compacts closed days);
-* **peak memory of the whole process tree** (supervisor + stage workers), polled: the sum of RSS
+* **peak memory of the whole process tree** (supervisor + the shared worker running every stage;
+  with ``orchestrate.workers = "per_stage"`` a worker per stage), polled: the sum of RSS
   (target ≤ 300 MB) and the sum of PSS (shared library pages counted once, what the tree really
   costs the machine).
 
@@ -329,8 +330,8 @@ def run(ctx: BenchContext) -> list[Result]:
             "peak RSS, whole tree, dashboard never opened (MB)",
             peaks.headless[0] / 2**20,
             "MB",
-            note=f"PSS {peaks.headless[1] / 2**20:.0f} MB; the dashboard loads the lake "
-            "libraries on its first request",
+            note=f"PSS {peaks.headless[1] / 2**20:.0f} MB; the dashboard's first requests "
+            "load its readers in the shared worker",
         ),
         Result(
             NAME,
