@@ -63,7 +63,9 @@ _EVENT_TYPE = json.dumps(
 # One pass: the envelope is parsed once (a list of paths), the event once (``from_json``). The UTC
 # date is a DATE cast of the naive UTC timestamp: a fifth of the query's CPU less than strftime.
 # Invalid JSON makes DuckDB raise for the whole batch; the caller then validates record by record.
-# Subqueries, not CTEs: an inlined CTE re-parses the JSON for every field referenced.
+# Subqueries, not CTEs: an inlined CTE re-parses the JSON for every field referenced. The first
+# branch of ``reject_reason`` settles the usual row with byte-prefix tests; only the others pay for
+# the character-wise ``left``/``ltrim`` (every row took them: ~4 % more CPU for a 1M catch-up).
 _PARSE_SQL = f"""
 SELECT
     event_id,
@@ -95,7 +97,9 @@ SELECT
     log_partition,
     log_offset,
     raw_event,
-    CASE WHEN NOT starts_with(ltrim(left(value, 32), ' \t\n\r'), '{{') THEN 'envelope_not_object'
+    CASE WHEN starts_with(value, '{{') AND starts_with(raw_event, '{{')
+              AND event_id IS NOT NULL AND event_timestamp IS NOT NULL THEN NULL
+         WHEN NOT starts_with(ltrim(left(value, 32), ' \t\n\r'), '{{') THEN 'envelope_not_object'
          WHEN raw_event IS NULL THEN 'missing_data'
          WHEN NOT starts_with(ltrim(left(raw_event, 32), ' \t\n\r'), '{{') THEN 'event_not_object'
          WHEN event_id IS NULL THEN 'missing_event_id'
