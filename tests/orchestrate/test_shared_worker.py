@@ -86,6 +86,30 @@ def test_stages_of_a_shared_worker_run_in_one_process(
     assert set(sup.stage_views()) == {"counting", "long_step"}
 
 
+def test_a_finished_stage_beside_running_ones_is_not_a_stall(
+    child_env: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Ingest ends with its replay while bronze runs on: its silent status is not a hang."""
+    settings = child_env(tmp_path / "data")
+    events: list[SupervisorEvent] = []
+    spec = WorkerSpec(f"{STAGES}:counting+{STAGES}:forever", {"n": 3})
+    sup = Supervisor(settings, [spec], stall_timeout_s=1.0, on_event=events.append)
+    sup.start()
+    try:
+        _run_until(sup, lambda: _state(settings, "counting") == "done", 30)
+        finished = time.monotonic()
+        _run_until(sup, lambda: time.monotonic() - finished > 3.0, 10)
+    finally:
+        sup.stop()
+    assert [e.kind for e in events] == ["started", "started"]
+    assert sup.workers[spec.label].restarts == 0
+
+
+def _state(settings: Settings, stage: str) -> str | None:
+    status = read_status(settings.data_dir, stage)
+    return status.state if status is not None else None
+
+
 def test_a_failing_stage_restarts_its_shared_worker(
     child_env: Callable[..., Settings], tmp_path: Path
 ) -> None:

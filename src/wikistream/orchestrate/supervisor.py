@@ -39,6 +39,7 @@ _BACKOFF_START_S = 1.0
 _BACKOFF_MAX_S = 60.0
 _HEALTHY_RESET_S = 60.0
 _TERM_GRACE_S = 5.0
+_FINISHED = frozenset({"done", "stopped", "scheduled"})  # a stage in these states beats no more
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,8 @@ class Supervisor:
         for label, status in worker.statuses.items():
             if status is None or status.pid != worker.process.pid:
                 continue  # the new process has not written this stage's first status yet
+            if status.state in _FINISHED:
+                continue  # e.g. ingest at the end of a replay, beside stages still running
             where = f"stage {label}: " if shared else ""
             if (now - status.heartbeat_at).total_seconds() > self.stall_timeout_s:
                 return f"{where}no heartbeat for {self.stall_timeout_s:.0f} s"
@@ -260,7 +263,7 @@ class Supervisor:
                     worker.restart_at = worker.started_mono + worker.spec.every_s
                     worker.next_run = True
                     continue
-                if code == 0 and states <= {"done", "stopped", "scheduled"}:
+                if code == 0 and states <= _FINISHED:
                     worker.done = True
                     self._emit(worker, "done", "finished", 0)
                     continue
