@@ -15,7 +15,8 @@ target wikis). Measured:
 * **peak memory of the whole process tree** (supervisor + the shared worker running every stage;
   with ``orchestrate.workers = "per_stage"`` a worker per stage), polled: the sum of RSS
   (target ≤ 300 MB) and the sum of PSS (shared library pages counted once, what the tree really
-  costs the machine).
+  costs the machine); measured again with the same events served by an SSE server on loopback,
+  i.e. `wikistream run` in live mode as `make run` starts it (the SSE client and httpx loaded).
 
 ``python -m bench run [--quick]`` (about 90 s; quick about 30 s).
 """
@@ -110,14 +111,17 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _settled(data_dir: Path, target_rows: int) -> bool:
-    """Ingest finished the file, bronze and silver hold every row, refine idles for 3 s."""
+def _settled(data_dir: Path, target_rows: int, *, stream: bool = False) -> bool:
+    """Ingest finished the file (a stream never does), bronze and silver hold every row, refine
+    idles for 3 s."""
     from wikistream.clock import utc_now
     from wikistream.orchestrate.status import read_all_status
 
     status = read_all_status(data_dir)
     ingest, bronze, refine = (status.get(s) for s in ("ingest", "bronze", "refine"))
-    if ingest is None or bronze is None or refine is None or ingest.state != "done":
+    if ingest is None or bronze is None or refine is None:
+        return False
+    if not stream and ingest.state != "done":
         return False
     if bronze.counters.get("rows", 0) < target_rows:
         return False
@@ -128,16 +132,46 @@ def _settled(data_dir: Path, target_rows: int) -> bool:
 
 def replay_live(data_dir: Path, replay: Path, target_rows: int, limit_s: float) -> TreeMemory:
     """Run continuous `wikistream run` on ``replay`` at its pace until settled; SIGINT it."""
-    cmd = [sys.executable, "-m", "wikistream", "--data-dir", str(data_dir), "run"]
-    cmd += ["--replay", str(replay), "--speed", "1"]
+    args = ["--replay", str(replay), "--speed", "1"]
+    return _measured_run(data_dir, args, _env(), target_rows, limit_s, stream=False)
+
+
+def stream_live(data_dir: Path, replay: Path, target_rows: int, limit_s: float) -> TreeMemory:
+    """The same events from an SSE server on loopback: `wikistream run` as `make run` starts it
+    (live mode, the SSE client and httpx loaded), the events arriving in one burst."""
+    import gzip
+    import tempfile
+
+    from tests.ingest.sse_server import SseTestServer, load_events
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "events.jsonl"
+        plain.write_bytes(gzip.decompress(replay.read_bytes()))
+        events = load_events(plain)
+    with SseTestServer(events) as server:
+        env = {**_env(), "WIKISTREAM_INGEST__STREAM_URL": server.url}
+        return _measured_run(data_dir, [], env, target_rows, limit_s, stream=True)
+
+
+def _measured_run(
+    data_dir: Path,
+    args: list[str],
+    env: dict[str, str],
+    target_rows: int,
+    limit_s: float,
+    *,
+    stream: bool,
+) -> TreeMemory:
+    """Run `wikistream run ARGS` until settled, open the dashboard, SIGINT it; its memory."""
+    cmd = [sys.executable, "-m", "wikistream", "--data-dir", str(data_dir), "run", *args]
     log = data_dir.parent / f"{data_dir.name}.stderr"
     with log.open("wb") as stderr:
-        proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         with watch_memory(proc.pid) as peaks:
             deadline = time.monotonic() + limit_s
             while time.monotonic() < deadline and proc.poll() is None:
-                if _settled(data_dir, target_rows):
+                if _settled(data_dir, target_rows, stream=stream):
                     break
                 time.sleep(0.5)
             if proc.poll() is not None:
@@ -264,6 +298,9 @@ def run(ctx: BenchContext) -> list[Result]:
     peaks = replay_live(data_dir, replay, target_rows, limit_s=span_s * 3 + 120)
     wall = time.monotonic() - began
     latency, files, commits = bronze_latency(data_dir)
+    stream_dir = ctx.scratch("run-bench-stream") / "data"
+    stream_dir.parent.mkdir(parents=True, exist_ok=True)
+    streamed = stream_live(stream_dir, replay, target_rows, limit_s=120)
     if len(latency.visible) != target_rows:
         raise RuntimeError(f"bronze holds {len(latency.visible)} rows, expected {target_rows}")
     per_day = DAY_S / span_s
@@ -332,6 +369,16 @@ def run(ctx: BenchContext) -> list[Result]:
             "MB",
             note=f"PSS {peaks.headless[1] / 2**20:.0f} MB; the dashboard's first requests "
             "load its readers in the shared worker",
+        ),
+        Result(
+            NAME,
+            "peak RSS, whole tree, live SSE stream on loopback (MB)",
+            streamed.rss / 2**20,
+            "MB",
+            TARGET_TREE_RSS_MB,
+            higher_is_better=False,
+            note=f"PSS {streamed.pss / 2**20:.0f} MB; dashboard opened; "
+            + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(streamed.by_stage.items())),
         ),
         Result(
             NAME,
