@@ -6,6 +6,7 @@ shared worker, and `wikistream run` must find the dashboard the worker serves.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -105,6 +106,11 @@ def test_a_finished_stage_beside_running_ones_is_not_a_stall(
     assert sup.workers[spec.label].restarts == 0
 
 
+def _progress(settings: Settings, stage: str) -> object:
+    status = read_status(settings.data_dir, stage)
+    return status.progress_at if status is not None else None
+
+
 def _state(settings: Settings, stage: str) -> str | None:
     status = read_status(settings.data_dir, stage)
     return status.state if status is not None else None
@@ -189,3 +195,36 @@ def test_run_finds_the_dashboard_the_shared_worker_serves(
     assert not thread.is_alive()
     with pytest.raises(httpx.TransportError):
         httpx.get(url, timeout=5)
+
+
+def test_a_taken_dashboard_port_fails_serve_only(
+    child_env: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The dashboard cannot bind: serve says why and idles; the stages beside it keep running."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = child_env(tmp_path / "data", serve__port=port)
+        events: list[SupervisorEvent] = []
+        sup = Supervisor(settings, [WorkerSpec(f"{STAGES}:forever+serve")], on_event=events.append)
+        sup.start()
+        try:
+            _run_until(sup, lambda: _state(settings, "serve") == "failed", 60)
+            _run_until(sup, lambda: _progress(settings, "forever") is not None, 30)
+            before = read_status(settings.data_dir, "forever")
+            time.sleep(1.5)
+            sup.tick()
+            after = read_status(settings.data_dir, "forever")
+        finally:
+            sup.stop()
+    serve = read_status(settings.data_dir, "serve")
+    assert serve is not None
+    assert str(port) in str(serve.last_error)
+    assert before is not None
+    assert after is not None
+    assert after.progress_at is not None
+    assert before.progress_at is not None
+    assert after.progress_at > before.progress_at  # forever still runs
+    assert after.pid == serve.pid
+    assert [e.kind for e in events] == ["started", "started"]  # no restart for a taken port

@@ -77,8 +77,9 @@ def run(
 ) -> None:
     """Run the pipeline: ingest → event log → bronze → gates → silver → gold, with status.
 
-    Continuous mode runs every stage in its own process, restarts stalled or crashed stages,
-    serves /metrics and the dashboard, and stops cleanly on Ctrl-C. `make run` runs this on the
+    Continuous mode runs every stage as a thread of one worker process (orchestrate.workers =
+    per_stage: a process each), restarts stalled or crashed stages, serves /metrics and the
+    dashboard, and stops cleanly on Ctrl-C. `make run` runs this on the
     live Wikipedia stream.
     """
     cli = state(ctx)

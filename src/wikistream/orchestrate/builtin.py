@@ -222,7 +222,7 @@ def maintain_stage(ctx: StageContext) -> None:
 
 
 def serve_stage(ctx: StageContext) -> None:
-    """The dashboard and query API, served from the shared lake worker until stopped.
+    """The dashboard and query API, served from the shared worker until stopped.
 
     Its address goes into the stage status (``details.url``), where the supervisor reads it. A
     port that cannot be bound is reported in the status and the log, and the stage idles: the
@@ -240,7 +240,6 @@ def serve_stage(ctx: StageContext) -> None:
         ctx.status.last_error = f"{type(exc).__name__}: {exc}"
         ctx.report(state="failed", message="dashboard not served", force=True)
         ctx.stop.wait()
-        ctx.final_state = "failed"
         return
     try:
         ctx.status.details["url"] = server.url
