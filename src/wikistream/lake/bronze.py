@@ -69,7 +69,10 @@ WRITER_NAME = "bronze"
 KNOWN_WRITERS = frozenset({WRITER_NAME, "maintenance"})
 # Merging manifests on append keeps planning fast with thousands of small commits a day.
 WRITE_PROPERTIES = {"commit.manifest-merge.enabled": "true"}
-READ_CHUNK = 10_000
+# Records read and parsed per DuckDB query while catching up. Each query has a fixed cost (bind,
+# threads, Arrow conversion): 1M records in 31 queries took ~14 % less CPU than in 100 (10k each),
+# for ~130 MiB more peak RSS while draining.
+READ_CHUNK = 32_768
 POLL_S = 0.2
 COMMIT_ATTEMPTS = 8
 _STAMP = pa.timestamp("us", tz="UTC")
