@@ -86,6 +86,11 @@ class ChangeSet:
         return sum(f.record_count for f in self.added)
 
 
+def oldest(cursors: Iterable[Cursor]) -> Cursor:
+    """The cursor furthest behind; one that processed nothing yet comes first."""
+    return min(cursors, key=lambda c: c.sequence_number if c.snapshot_id is not None else -1)
+
+
 def current_cursor(table: Table) -> Cursor:
     """The cursor pointing at ``table``'s current snapshot."""
     snapshot = table.current_snapshot()

@@ -35,6 +35,7 @@ from wikistream.lake.changes import (
     ChangeSet,
     Cursor,
     current_cursor,
+    oldest,
     partition_value,
     plan_changes,
     read_files,
@@ -128,7 +129,7 @@ class GoldStep:
         target = current_cursor(silver) if until is None else until
         cursors = {name: Cursor.load(t.properties, CURSOR_PREFIX) for name, t in tables.items()}
         pending = [d for d in GOLD_TABLES if cursors[d.identifier] != target]
-        result = StepResult("gold", cursor_before=min(cursors.values(), key=_order), cursor=target)
+        result = StepResult("gold", cursor_before=oldest(cursors.values()), cursor=target)
         result.snapshots_before = {name: snapshot_id(t) for name, t in tables.items()}
         if not pending:
             result.noop = True
@@ -146,10 +147,6 @@ class GoldStep:
         }
         result.duration_s = time.monotonic() - started
         return result
-
-
-def _order(cursor: Cursor) -> int:
-    return cursor.sequence_number if cursor.snapshot_id is not None else -1
 
 
 def find_touched(silver: Table, changes: ChangeSet) -> Touched:

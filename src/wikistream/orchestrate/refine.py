@@ -21,7 +21,7 @@ from pyiceberg.table import Table
 from wikistream.lake import gold as gold_module
 from wikistream.lake import silver as silver_module
 from wikistream.lake.catalog import ensure_table
-from wikistream.lake.changes import Cursor, current_cursor, plan_changes, read_files
+from wikistream.lake.changes import Cursor, current_cursor, oldest, plan_changes, read_files
 from wikistream.lake.gold import GOLD_TABLES, GoldStep
 from wikistream.lake.schemas import BRONZE, SILVER, TableDef
 from wikistream.lake.silver import SilverStep
@@ -39,10 +39,6 @@ _EDGES: dict[str, tuple[str, TableDef, str, tuple[TableDef, ...]]] = {
     "silver": ("bronze", BRONZE, silver_module.CURSOR_PREFIX, (SILVER,)),
     "gold": ("silver", SILVER, gold_module.CURSOR_PREFIX, tuple(GOLD_TABLES)),
 }
-
-
-def _position(cursor: Cursor) -> int:
-    return cursor.sequence_number if cursor.snapshot_id is not None else -1
 
 
 def batch_id(layer: str, since: Cursor, until: Cursor) -> str:
@@ -130,9 +126,8 @@ class Refiner:
         upstream = ensure_table(self.catalog, upstream_def)
         # Gold commits its tables one by one: after a crash between two commits the oldest
         # cursor is where the layer stands (the others recompute nothing again).
-        since = min(
-            (Cursor.load(ensure_table(self.catalog, d).properties, prefix) for d in cursor_defs),
-            key=_position,
+        since = oldest(
+            Cursor.load(ensure_table(self.catalog, d).properties, prefix) for d in cursor_defs
         )
         head = current_cursor(upstream)
         if head.snapshot_id is None or head.snapshot_id == since.snapshot_id:
