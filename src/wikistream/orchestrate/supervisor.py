@@ -98,8 +98,7 @@ class WorkerState:
     backoff_s: float = _BACKOFF_START_S
     restart_at: float | None = None
     done: bool = False
-    status: StageStatus | None = None  # of the first stage (the only one, unless shared)
-    statuses: dict[str, StageStatus | None] = field(default_factory=dict)
+    statuses: dict[str, StageStatus | None] = field(default_factory=dict)  # by stage label
     last_exit: int | None = None
     kill_at: float | None = None  # SIGTERM sent: SIGKILL if still alive at this monotonic time
     next_run: bool = False  # restart_at is the next run of a periodic worker, not a restart
@@ -241,7 +240,6 @@ class Supervisor:
             worker.statuses = {
                 label: read_status(self.settings.data_dir, label) for label in worker.spec.labels
             }
-            worker.status = worker.statuses[worker.spec.labels[0]]
             if self.stopping or worker.done:
                 continue
             process = worker.process
