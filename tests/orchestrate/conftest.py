@@ -12,6 +12,7 @@ import pytest
 
 from tests.webhook_receiver import WebhookReceiver
 from wikistream.ingest.generate import GenerateOptions, write_events
+from wikistream.orchestrate.supervisor import Supervisor
 from wikistream.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,3 +63,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, step: flo
             return
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def run_until(sup: Supervisor, predicate: Callable[[], bool], timeout: float) -> None:
+    """Tick the supervisor until ``predicate`` holds; fail after ``timeout`` seconds."""
+
+    def ticked() -> bool:
+        sup.tick()
+        return predicate()
+
+    wait_for(ticked, timeout, "the supervisor's condition", step=0.1)

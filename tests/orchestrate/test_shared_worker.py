@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.orchestrate.conftest import wait_for
+from tests.orchestrate.conftest import run_until, wait_for
 from wikistream.orchestrate.continuous import ContinuousRun, worker_specs
 from wikistream.orchestrate.pipeline import RunOptions
 from wikistream.orchestrate.status import read_status
@@ -23,16 +23,6 @@ from wikistream.orchestrate.supervisor import Supervisor, SupervisorEvent, Worke
 from wikistream.settings import Settings, load_settings
 
 STAGES = "tests.orchestrate.stages_for_tests"
-
-
-def _run_until(sup: Supervisor, predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        sup.tick()
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def test_default_run_is_one_shared_worker(tmp_path: Path) -> None:
@@ -67,7 +57,7 @@ def test_stages_of_a_shared_worker_run_in_one_process(
     sup = Supervisor(settings, [spec], on_event=events.append)
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 60)
+        run_until(sup, sup.all_done, 60)
     finally:
         sup.stop()
     assert list(sup.workers) == ["counting+long_step"]
@@ -97,9 +87,9 @@ def test_a_finished_stage_beside_running_ones_is_not_a_stall(
     sup = Supervisor(settings, [spec], stall_timeout_s=1.0, on_event=events.append)
     sup.start()
     try:
-        _run_until(sup, lambda: _state(settings, "counting") == "done", 30)
+        run_until(sup, lambda: _state(settings, "counting") == "done", 30)
         finished = time.monotonic()
-        _run_until(sup, lambda: time.monotonic() - finished > 3.0, 10)
+        run_until(sup, lambda: time.monotonic() - finished > 3.0, 10)
     finally:
         sup.stop()
     assert [e.kind for e in events] == ["started", "started"]
@@ -126,7 +116,7 @@ def test_a_failing_stage_restarts_its_shared_worker(
     sup = Supervisor(settings, [spec], on_event=events.append)
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 90)
+        run_until(sup, sup.all_done, 90)
     finally:
         sup.stop()
     exited = sorted(e.stage for e in events if e.kind == "exited")
@@ -152,7 +142,7 @@ def test_a_stalled_stage_restarts_its_shared_worker(
     sup = Supervisor(settings, [spec], stall_timeout_s=2.0, on_event=events.append)
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 90)
+        run_until(sup, sup.all_done, 90)
     finally:
         sup.stop()
     stalled = [e for e in events if e.kind == "stalled"]
@@ -210,8 +200,8 @@ def test_a_taken_dashboard_port_fails_serve_only(
         sup = Supervisor(settings, [WorkerSpec(f"{STAGES}:forever+serve")], on_event=events.append)
         sup.start()
         try:
-            _run_until(sup, lambda: _state(settings, "serve") == "failed", 60)
-            _run_until(sup, lambda: _progress(settings, "forever") is not None, 30)
+            run_until(sup, lambda: _state(settings, "serve") == "failed", 60)
+            run_until(sup, lambda: _progress(settings, "forever") is not None, 30)
             before = read_status(settings.data_dir, "forever")
             time.sleep(1.5)
             sup.tick()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.orchestrate.conftest import run_until
 from wikistream.orchestrate.status import read_status
 from wikistream.orchestrate.supervisor import Supervisor, SupervisorEvent, WorkerSpec
 from wikistream.settings import Settings
@@ -28,16 +29,6 @@ def _pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def _run_until(sup: Supervisor, predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        sup.tick()
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 def test_finished_stage_is_not_restarted(settings: Settings) -> None:
     events: list[SupervisorEvent] = []
     sup = Supervisor(
@@ -45,7 +36,7 @@ def test_finished_stage_is_not_restarted(settings: Settings) -> None:
     )
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 30)
+        run_until(sup, sup.all_done, 30)
     finally:
         sup.stop()
     assert (settings.data_dir / "counting.out").read_text() == "10"
@@ -57,7 +48,7 @@ def test_crashed_stage_is_restarted(settings: Settings) -> None:
     sup = Supervisor(settings, [WorkerSpec(f"{STAGES}:crash_once")], on_event=events.append)
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 30)
+        run_until(sup, sup.all_done, 30)
     finally:
         sup.stop()
     kinds = [e.kind for e in events]
@@ -73,11 +64,11 @@ def test_hung_stage_is_restarted_within_stall_timeout(settings: Settings) -> Non
     marker = settings.data_dir / "hang.marker"
     sup.start()
     try:
-        _run_until(sup, marker.exists, 60)
+        run_until(sup, marker.exists, 60)
         hung_at = time.monotonic()
-        _run_until(sup, lambda: any(e.kind == "stalled" for e in events), 30)
+        run_until(sup, lambda: any(e.kind == "stalled" for e in events), 30)
         stalled_after = time.monotonic() - hung_at
-        _run_until(sup, sup.all_done, 60)
+        run_until(sup, sup.all_done, 60)
     finally:
         sup.stop()
     # stall timeout 2 s; generous slack for a loaded 2-core CI machine
@@ -100,7 +91,7 @@ def test_long_step_is_busy_not_stalled(settings: Settings) -> None:
     )
     sup.start()
     try:
-        _run_until(sup, sup.all_done, 60)
+        run_until(sup, sup.all_done, 60)
     finally:
         sup.stop()
     assert [e.kind for e in events] == ["started", "done"]
@@ -153,7 +144,7 @@ def test_periodic_stage_runs_once_per_process_at_its_interval(settings: Settings
 
     sup.start()
     try:
-        _run_until(sup, lambda: len(lines()) >= 3, 60)
+        run_until(sup, lambda: len(lines()) >= 3, 60)
         status = read_status(settings.data_dir, "periodic")
         assert status is not None
         assert status.state in ("scheduled", "running", "starting")
