@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,12 @@ from wikistream.observe.sinks import build_sinks
 from wikistream.orchestrate.console import render_status
 from wikistream.orchestrate.feed import StatusFeed, write_alerts
 from wikistream.orchestrate.pipeline import RunOptions
-from wikistream.orchestrate.supervisor import Supervisor, SupervisorEvent, WorkerSpec
+from wikistream.orchestrate.supervisor import (
+    StageView,
+    Supervisor,
+    SupervisorEvent,
+    WorkerSpec,
+)
 from wikistream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,10 +118,9 @@ class ContinuousRun:
     def tick(self) -> None:
         """One supervisor round: watchdog, metrics feed, alert rules."""
         self.supervisor.tick()
-        self._find_dashboard()
-        self.feed.update(
-            {name: view.status for name, view in self.supervisor.stage_views().items()}
-        )
+        views = self.supervisor.stage_views()
+        self._find_dashboard(views)
+        self.feed.update({name: view.status for name, view in views.items()})
         self.evaluator.evaluate(self.metrics.snapshot())
         write_alerts(self.settings.data_dir, self.evaluator.active())
 
@@ -159,9 +163,9 @@ class ContinuousRun:
                     close()
         return 0
 
-    def _find_dashboard(self) -> None:
-        """The dashboard's address, as the lake worker's ``serve`` stage last reported it."""
-        view = self.supervisor.stage_views().get("serve")
+    def _find_dashboard(self, views: Mapping[str, StageView]) -> None:
+        """The dashboard's address, as the shared worker's ``serve`` stage last reported it."""
+        view = views.get("serve")
         status = view.current if view is not None else None
         url = status.details.get("url") if status is not None else None
         if isinstance(url, str) and url != self.dashboard_url:
